@@ -1,0 +1,66 @@
+"""homtrap: the numerical companion of *The Homogeneity Trap, executed*.
+
+Batched, validated numpy kernels for doubly-stochastic (Sinkhorn) matrices and the
+quantities the book studies: the second singular value, the detail subspace, LayerNorm
+and effective depth. Every function batches over leading axes ``(..., n, n)``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .birkhoff import birkhoff_decomposition
+from .depth import effective_depth
+from .normalization import layer_norm, normalize_detail
+from .random import random_dsm, random_logits
+from .sinkhorn import ConvergenceError, ConvergenceWarning, SinkhornResult, sinkhorn, sinkhorn_solve
+from .spectral import lambda2, sigma2, singular_values
+from .subspace import (
+    centering_projector,
+    detail,
+    is_doubly_stochastic,
+    marginal_error,
+    mean_part,
+    permutation_matrix,
+    uniform_barycenter,
+)
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "ConvergenceError",
+    "ConvergenceWarning",
+    "SinkhornResult",
+    "__version__",
+    "birkhoff_decomposition",
+    "book_palette",
+    "centering_projector",
+    "detail",
+    "effective_depth",
+    "is_doubly_stochastic",
+    "lambda2",
+    "layer_norm",
+    "marginal_error",
+    "mean_part",
+    "normalize_detail",
+    "permutation_matrix",
+    "random_dsm",
+    "random_logits",
+    "set_book_style",
+    "sigma2",
+    "singular_values",
+    "sinkhorn",
+    "sinkhorn_solve",
+    "uniform_barycenter",
+]
+
+_PLOTTING = {"set_book_style", "book_palette"}
+
+
+def __getattr__(name: str) -> Any:
+    # plotting pulls in matplotlib and seaborn: import it only when a figure is wanted
+    if name in _PLOTTING:
+        from . import plotting
+
+        return getattr(plotting, name)
+    raise AttributeError(f"module 'homtrap' has no attribute {name!r}")

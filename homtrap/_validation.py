@@ -1,0 +1,134 @@
+"""Input validation shared by every public function.
+
+Every check raises :class:`TypeError` (wrong kind of object) or :class:`ValueError`
+(right kind, bad value) with a message that names the offending argument, so that bad
+input never turns into a silent NaN or a hang further down.
+"""
+
+from __future__ import annotations
+
+import numbers
+from typing import Any
+
+import numpy as np
+from numpy.typing import ArrayLike, NDArray
+
+__all__ = [
+    "as_real_array",
+    "as_square_stack",
+    "as_vector_stack",
+    "check_positive_scalar",
+    "check_int",
+    "check_open_unit",
+]
+
+
+def as_real_array(x: ArrayLike, name: str) -> NDArray[np.float64]:
+    """Convert ``x`` to a finite float64 array, rejecting non-real and non-finite input.
+
+    Parameters
+    ----------
+    x : array_like
+        The input.
+    name : str
+        The argument's name, used in error messages.
+
+    Returns
+    -------
+    ndarray of float64
+        A (possibly new) array with the same shape as ``x``.
+
+    Raises
+    ------
+    TypeError
+        If ``x`` is not numeric, is complex or is boolean.
+    ValueError
+        If ``x`` is empty or holds NaN or infinite entries.
+    """
+    try:
+        arr = np.asarray(x)
+    except Exception as exc:  # ragged nested lists and the like
+        raise TypeError(f"{name} must be a real numeric array; could not convert it ({exc})") from exc
+    if arr.dtype == bool:
+        raise TypeError(f"{name} must be a real numeric array, got a boolean array")
+    if np.issubdtype(arr.dtype, np.complexfloating):
+        raise TypeError(f"{name} must be real, got a complex array")
+    if not (np.issubdtype(arr.dtype, np.integer) or np.issubdtype(arr.dtype, np.floating)):
+        raise TypeError(f"{name} must be a real numeric array, got dtype {arr.dtype}")
+    if arr.size == 0:
+        raise ValueError(f"{name} must not be empty, got shape {arr.shape}")
+    arr = arr.astype(np.float64, copy=False)
+    bad = ~np.isfinite(arr)
+    if bad.any():
+        raise ValueError(f"{name} must be finite; found {int(bad.sum())} NaN/inf entries")
+    return arr
+
+
+def as_square_stack(x: ArrayLike, name: str, *, min_n: int = 1) -> NDArray[np.float64]:
+    """Validate a stack of square matrices of shape ``(..., n, n)``.
+
+    Parameters
+    ----------
+    x : array_like
+        The input.
+    name : str
+        The argument's name, used in error messages.
+    min_n : int, default 1
+        Smallest admissible matrix size.
+
+    Returns
+    -------
+    ndarray of float64
+        The validated array.
+    """
+    arr = as_real_array(x, name)
+    if arr.ndim < 2:
+        raise ValueError(f"{name} must have at least 2 dimensions (..., n, n), got shape {arr.shape}")
+    if arr.shape[-1] != arr.shape[-2]:
+        raise ValueError(f"{name} must be square in its last two axes, got shape {arr.shape}")
+    if arr.shape[-1] < min_n:
+        raise ValueError(f"{name} must be at least {min_n}x{min_n}, got shape {arr.shape}")
+    return arr
+
+
+def as_vector_stack(x: ArrayLike, name: str, *, min_n: int = 1) -> NDArray[np.float64]:
+    """Validate a stack of vectors of shape ``(..., n)``."""
+    arr = as_real_array(x, name)
+    if arr.ndim < 1:
+        raise ValueError(f"{name} must have at least 1 dimension (..., n), got a scalar")
+    if arr.shape[-1] < min_n:
+        raise ValueError(f"{name} must have at least {min_n} entries along its last axis, got shape {arr.shape}")
+    return arr
+
+
+def check_positive_scalar(x: Any, name: str) -> float:
+    """Return ``x`` as a float after checking that it is a finite real number > 0."""
+    if isinstance(x, (bool, np.bool_)) or not isinstance(x, numbers.Real):
+        if isinstance(x, np.ndarray) and x.ndim == 0 and np.issubdtype(x.dtype, np.number) and not np.iscomplexobj(x):
+            x = x.item()
+        else:
+            raise TypeError(f"{name} must be a real number, got {type(x).__name__}")
+    value = float(x)
+    if not np.isfinite(value):
+        raise ValueError(f"{name} must be finite, got {value}")
+    if value <= 0:
+        raise ValueError(f"{name} must be > 0, got {value}")
+    return value
+
+
+def check_int(x: Any, name: str, *, minimum: int) -> int:
+    """Return ``x`` as an int after checking that it is an integer >= ``minimum``."""
+    if isinstance(x, (bool, np.bool_)) or not isinstance(x, numbers.Integral):
+        raise TypeError(f"{name} must be an integer, got {type(x).__name__} {x!r}")
+    value = int(x)
+    if value < minimum:
+        raise ValueError(f"{name} must be >= {minimum}, got {value}")
+    return value
+
+
+def check_open_unit(x: ArrayLike, name: str) -> NDArray[np.float64]:
+    """Validate values in the open interval (0, 1)."""
+    arr = as_real_array(x, name)
+    if np.any((arr <= 0) | (arr >= 1)):
+        raise ValueError(f"{name} must lie in the open interval (0, 1); got values in [{arr.min()}, {arr.max()}]")
+    return arr

@@ -1,0 +1,85 @@
+r"""The mean/detail split of :math:`\mathbb R^n` and doubly-stochastic checks.
+
+Used from :doc:`/book/01_dsm_detail_subspace` on.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numpy.typing import ArrayLike, NDArray
+
+from ._validation import as_square_stack, as_vector_stack, check_int, check_positive_scalar
+
+__all__ = [
+    "centering_projector",
+    "detail",
+    "is_doubly_stochastic",
+    "marginal_error",
+    "mean_part",
+    "permutation_matrix",
+    "uniform_barycenter",
+]
+
+
+def centering_projector(n: int) -> NDArray[np.float64]:
+    r"""The orthogonal projector :math:`P = I - J/n` onto :math:`V_\perp = \operatorname{span}\{\mathbf 1\}^\perp`."""
+    n = check_int(n, "n", minimum=1)
+    return np.eye(n) - np.full((n, n), 1.0 / n)
+
+
+def uniform_barycenter(n: int) -> NDArray[np.float64]:
+    r"""The uniform barycenter :math:`J/n` of the Birkhoff polytope (every entry ``1/n``)."""
+    n = check_int(n, "n", minimum=1)
+    return np.full((n, n), 1.0 / n)
+
+
+def detail(x: ArrayLike) -> NDArray[np.float64]:
+    r"""Detail part :math:`P x = x - \bar x \mathbf 1` of each vector along the last axis."""
+    x = as_vector_stack(x, "x")
+    return x - x.mean(axis=-1, keepdims=True)
+
+
+def mean_part(x: ArrayLike) -> NDArray[np.float64]:
+    r"""Mean part :math:`\bar x \mathbf 1` of each vector along the last axis."""
+    x = as_vector_stack(x, "x")
+    return np.broadcast_to(x.mean(axis=-1, keepdims=True), x.shape).copy()
+
+
+def marginal_error(M: ArrayLike) -> NDArray[np.float64]:
+    r"""Largest deviation of a row or column sum from one: :math:`\max(\|M\mathbf 1-\mathbf 1\|_\infty, \|M^\top\mathbf 1-\mathbf 1\|_\infty)`."""
+    M = as_square_stack(M, "M")
+    row = np.abs(M.sum(axis=-1) - 1.0).max(axis=-1)
+    col = np.abs(M.sum(axis=-2) - 1.0).max(axis=-1)
+    return np.maximum(row, col)
+
+
+def is_doubly_stochastic(M: ArrayLike, *, atol: float = 1e-9) -> NDArray[np.bool_]:
+    r"""Whether each matrix lies in the Birkhoff polytope up to ``atol``.
+
+    Entries must be :math:`\ge -\text{atol}` and every row and column sum within ``atol`` of one.
+    """
+    M = as_square_stack(M, "M")
+    atol = check_positive_scalar(atol, "atol")
+    nonneg = M.min(axis=(-2, -1)) >= -atol
+    return nonneg & (marginal_error(M) <= atol)
+
+
+def permutation_matrix(perm: ArrayLike) -> NDArray[np.float64]:
+    r"""The permutation matrix with :math:`P_{i,\pi(i)} = 1`.
+
+    Parameters
+    ----------
+    perm : array_like of int, shape (n,)
+        A permutation of ``0, ..., n-1``.
+    """
+    p = np.asarray(perm)
+    if p.ndim != 1 or p.size == 0 or not np.issubdtype(p.dtype, np.integer):
+        raise ValueError(f"perm must be a non-empty 1-D integer array, got {p!r}")
+    n = p.size
+    if not np.array_equal(np.sort(p), np.arange(n)):
+        raise ValueError(f"perm must be a permutation of 0..{n - 1}, got {p.tolist()}")
+    P = np.zeros((n, n))
+    P[np.arange(n), p] = 1.0
+    return P
+
+
