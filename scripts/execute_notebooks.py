@@ -1,0 +1,228 @@
+#!/usr/bin/env python
+"""Re-execute the book's notebooks in place, byte-stably.
+
+The book is built with ``execute_notebooks: "off"``: it renders the outputs stored in each
+``.ipynb``. This script is how those outputs are produced. Running it twice on an unchanged
+notebook (same code, same package versions) writes a byte-identical file, so ``git diff``
+after a re-execution shows only real changes in results.
+
+What makes the output stable
+----------------------------
+* nbclient runs with ``record_timing=False`` (no per-cell ``execution`` timestamps);
+* notebook metadata is normalised: a fixed ``kernelspec`` and a ``language_info`` without
+  the interpreter's version string;
+* volatile cell metadata (``execution``, ``ExecuteTime``) is dropped;
+* execution counts are renumbered 1, 2, ... over the code cells that ran;
+* adjacent stream outputs of the same stream are merged (how a print is split into
+  messages depends on timing);
+* ``PYTHONHASHSEED=0`` in the kernel, so set and dict-of-str iteration orders do not vary;
+* the file is written by nbformat (one-space indent, sorted keys) with a trailing newline.
+
+Inline matplotlib PNGs are deterministic for fixed versions of matplotlib and FreeType:
+Agg writes no timestamp into PNG metadata (only a ``Software`` entry).
+
+Usage
+-----
+    python scripts/execute_notebooks.py                  # every notebook listed in _toc.yml
+    python scripts/execute_notebooks.py book/01_*.ipynb  # only these
+
+Each notebook runs in its own directory with the interpreter that runs this script (the
+``python3`` kernelspec resolves ``python`` to ``sys.executable``). A failing cell stops the
+run with a non-zero exit status and leaves that notebook file untouched.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+
+import nbformat
+import yaml
+from nbclient import NotebookClient
+from nbclient.exceptions import CellExecutionError
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+TOC_PATH = REPO_ROOT / "_toc.yml"
+TIMEOUT_S = 900  # per cell
+
+KERNELSPEC = {
+    "display_name": "Python 3 (ipykernel)",
+    "language": "python",
+    "name": "python3",
+}
+LANGUAGE_INFO = {
+    "codemirror_mode": {"name": "ipython", "version": 3},
+    "file_extension": ".py",
+    "mimetype": "text/x-python",
+    "name": "python",
+    "nbconvert_exporter": "python",
+    "pygments_lexer": "ipython3",
+}
+VOLATILE_CELL_METADATA = ("execution", "ExecuteTime")
+
+
+def _toc_files(entries: Iterable[dict]) -> Iterator[str]:
+    """Yield every ``file:`` of a list of _toc.yml entries, depth first."""
+    for entry in entries:
+        if "file" in entry:
+            yield entry["file"]
+        for key in ("sections", "chapters", "parts"):
+            yield from _toc_files(entry.get(key, []))
+
+
+def notebooks_in_toc(toc_path: Path = TOC_PATH) -> list[Path]:
+    """Return the ``.ipynb`` files listed in ``_toc.yml``, in reading order.
+
+    Parameters
+    ----------
+    toc_path : pathlib.Path
+        The Jupyter Book table of contents.
+
+    Returns
+    -------
+    list of pathlib.Path
+        Absolute paths of the listed files that exist with an ``.ipynb`` suffix.
+    """
+    toc = yaml.safe_load(toc_path.read_text(encoding="utf-8"))
+    files = [toc["root"], *_toc_files([toc])]
+    found: list[Path] = []
+    for name in files:
+        path = toc_path.parent / name
+        if path.suffix == "":
+            path = path.with_suffix(".ipynb")
+        if path.suffix == ".ipynb" and path.is_file() and path not in found:
+            found.append(path.resolve())
+    return found
+
+
+def _merge_adjacent_streams(outputs: list) -> list:
+    """Merge consecutive stream outputs of the same name (stdout/stderr) into one."""
+    merged: list = []
+    for output in outputs:
+        if (
+            output.get("output_type") == "stream"
+            and merged
+            and merged[-1].get("output_type") == "stream"
+            and merged[-1].get("name") == output.get("name")
+        ):
+            merged[-1]["text"] += output["text"]
+        else:
+            merged.append(output)
+    return merged
+
+
+def normalise(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
+    """Strip everything from an executed notebook that changes between identical runs.
+
+    Parameters
+    ----------
+    nb : nbformat.NotebookNode
+        An executed notebook (modified in place).
+
+    Returns
+    -------
+    nbformat.NotebookNode
+        The same notebook, for chaining.
+    """
+    nb.metadata["kernelspec"] = dict(KERNELSPEC)
+    nb.metadata["language_info"] = dict(LANGUAGE_INFO)
+    nb.metadata.pop("widgets", None)
+
+    count = 0
+    for index, cell in enumerate(nb.cells):
+        # Notebooks written before nbformat 4.5 have no cell ids; nbformat would invent
+        # random ones on every write, so give them deterministic ids instead.
+        if "id" not in cell:
+            cell["id"] = f"cell-{index:04d}"
+        for key in VOLATILE_CELL_METADATA:
+            cell.metadata.pop(key, None)
+        if cell.cell_type != "code":
+            continue
+        if cell.source.strip() == "":
+            cell.execution_count = None
+            cell.outputs = []
+            continue
+        count += 1
+        cell.execution_count = count
+        cell.outputs = _merge_adjacent_streams(cell.outputs)
+        for output in cell.outputs:
+            if output.get("output_type") == "execute_result":
+                output["execution_count"] = count
+    if nb.nbformat == 4 and nb.nbformat_minor < 5:
+        nb.nbformat_minor = 5
+    return nb
+
+
+def execute_notebook(path: Path) -> None:
+    """Execute one notebook in its own directory and write it back, normalised.
+
+    Parameters
+    ----------
+    path : pathlib.Path
+        The ``.ipynb`` file; overwritten only if every cell ran without error.
+
+    Raises
+    ------
+    nbclient.exceptions.CellExecutionError
+        If a cell raises; the file is left as it was.
+    """
+    nb = nbformat.read(path, as_version=4)
+    client = NotebookClient(
+        nb,
+        timeout=TIMEOUT_S,
+        kernel_name="python3",
+        record_timing=False,
+        allow_errors=False,
+        resources={"metadata": {"path": str(path.parent)}},
+    )
+    client.execute()
+    normalise(nb)
+    text = nbformat.writes(nb)
+    if not text.endswith("\n"):
+        text += "\n"
+    path.write_text(text, encoding="utf-8", newline="\n")
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Command-line entry point; returns the process exit status."""
+    parser = argparse.ArgumentParser(
+        description="Re-execute notebooks in place with byte-stable output."
+    )
+    parser.add_argument(
+        "paths",
+        nargs="*",
+        type=Path,
+        help="notebooks to execute (default: every .ipynb listed in _toc.yml)",
+    )
+    args = parser.parse_args(argv)
+
+    # Inherited by the kernel process started by nbclient.
+    os.environ["PYTHONHASHSEED"] = "0"
+    # Silences debugpy's frozen-modules notice at kernel start-up.
+    os.environ.setdefault("PYDEVD_DISABLE_FILE_VALIDATION", "1")
+
+    paths = [p.resolve() for p in args.paths] or notebooks_in_toc()
+    if not paths:
+        print("no notebooks to execute", file=sys.stderr)
+        return 1
+    for path in paths:
+        if path.suffix != ".ipynb" or not path.is_file():
+            print(f"not a notebook file: {path}", file=sys.stderr)
+            return 2
+    for path in paths:
+        shown = path.relative_to(REPO_ROOT) if path.is_relative_to(REPO_ROOT) else path
+        print(f"executing {shown} ...", flush=True)
+        try:
+            execute_notebook(path)
+        except CellExecutionError as err:
+            print(f"FAILED: {shown}\n{err}", file=sys.stderr)
+            return 1
+    print(f"executed {len(paths)} notebook(s)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
