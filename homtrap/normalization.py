@@ -53,7 +53,7 @@ def layer_norm(
     ----------
     y : array_like, shape (..., n)
         Input vectors, ``n >= 2``.
-    gain, bias : array_like, shape (n,) or broadcastable, optional
+    gain, bias : array_like, shape (n,), scalar or broadcastable against ``y``, optional
         Affine parameters :math:`g` and :math:`b` (default 1 and 0).
     eps : float, default 0.0
         Variance floor :math:`\epsilon \ge 0`.
@@ -68,19 +68,26 @@ def layer_norm(
     if eps < 0:
         raise ValueError(f"eps must be >= 0, got {eps}")
     d = y - y.mean(axis=-1, keepdims=True)
-    var = (d * d).mean(axis=-1, keepdims=True)
-    if eps == 0.0 and np.any(var <= 0.0):
-        raise ValueError("y has a vector with zero variance; LayerNorm is undefined there (pass eps > 0)")
-    out = d / np.sqrt(var + eps)
-    n = y.shape[-1]
-    if gain is not None:
-        g = as_real_array(gain, "gain")
-        if g.shape[-1:] not in ((n,), (1,)):
-            raise ValueError(f"gain must have last dimension {n} (or 1), got shape {g.shape}")
-        out = out * g
-    if bias is not None:
-        b = as_real_array(bias, "bias")
-        if b.shape[-1:] not in ((n,), (1,)):
-            raise ValueError(f"bias must have last dimension {n} (or 1), got shape {b.shape}")
-        out = out + b
+    # rescale before squaring so that huge entries cannot overflow
+    scale = np.maximum(np.abs(d).max(axis=-1, keepdims=True), 1e-300)
+    var = ((d / scale) ** 2).mean(axis=-1, keepdims=True)
+    # a constant vector leaves rounding-level detail (about 1e-16 of its size): treat as zero
+    flat = np.sqrt(var) * scale <= 1e-14 * np.maximum(np.abs(y).max(axis=-1, keepdims=True), 1e-300)
+    if eps == 0.0 and np.any(flat):
+        raise ValueError("y has a vector with zero variance (all entries equal); LayerNorm is undefined there (pass eps > 0)")
+    # sqrt(true variance + eps), arranged so that neither branch can overflow
+    big = scale >= 1.0
+    safe = np.where(big, scale, 1.0)
+    with np.errstate(under="ignore"):  # underflow of a tiny variance to 0 is harmless here
+        denom = np.where(big, safe * np.sqrt(var + eps / safe**2), np.sqrt(var * np.where(big, 0.0, scale) ** 2 + eps))
+    out = d / denom
+    for name, param in (("gain", gain), ("bias", bias)):
+        if param is None:
+            continue
+        p = as_real_array(param, name)
+        try:
+            np.broadcast_shapes(p.shape, y.shape)
+        except ValueError:
+            raise ValueError(f"{name} must broadcast against y of shape {y.shape}, got shape {p.shape}") from None
+        out = out * p if name == "gain" else out + p
     return out

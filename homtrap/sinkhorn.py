@@ -91,7 +91,12 @@ def _solve_stage(Z, u, tol, budget):
 def _solve_chunk(Z: NDArray[np.float64], tol: float, max_iter: int):
     """Solve one chunk; low-temperature matrices are reached by annealing (epsilon-scaling)."""
     B = Z.shape[0]
-    spread = Z.std(axis=(1, 2))
+    # shift each row to max 0: exact in floating point and harmless (absorbed in log_u below)
+    shift = Z.max(axis=2)
+    Z = Z - shift[:, :, None]
+    # standard deviation of the logits, computed without squaring huge numbers
+    big = np.maximum(-Z.min(axis=(1, 2)), 1e-300)
+    spread = big * (Z / big[:, None, None]).std(axis=(1, 2))
     # lam scales the logits: stage k solves lam_k * Z, starting where Sinkhorn is fast
     lam = np.minimum(1.0, _ANNEAL_START / np.maximum(spread, 1e-300))
     u = -Z.max(axis=2) * lam[:, None]
@@ -114,7 +119,7 @@ def _solve_chunk(Z: NDArray[np.float64], tol: float, max_iter: int):
     newton += nw
     M = _k.matrix_from_potentials(Z, u, v)
     err = _k.marginal_errors(M)
-    return M, u, v, iters, newton, err
+    return M, u - shift, v, iters, newton, err
 
 
 def sinkhorn_solve(
@@ -176,7 +181,8 @@ def sinkhorn_solve(
     tol = check_positive_scalar(tol, "tol")
     max_iter = check_int(max_iter, "max_iter", minimum=1)
     batch_shape, n = G.shape[:-2], G.shape[-1]
-    Z = (G / T).reshape(-1, n, n)
+    with np.errstate(over="ignore"):
+        Z = (G / T).reshape(-1, n, n)
     if not np.all(np.isfinite(Z)):
         raise ValueError(f"logits / temperature overflows float64 (temperature={T}); use a larger temperature")
     B = Z.shape[0]

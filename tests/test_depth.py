@@ -1,0 +1,165 @@
+"""Tests for homtrap.effective_depth: the smallest integer L >= 0 with sigma2**L <= eps.
+
+Oracle: a brute-force loop over L, and exactly representable powers (0.5**k, 0.75**5)
+to pin down the inclusive "<=" at the boundary.
+"""
+
+import math
+
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+import homtrap as ht
+
+pytestmark = pytest.mark.filterwarnings("error::RuntimeWarning")
+
+
+def brute_force_depth(s, eps):
+    if s >= 1.0:
+        return math.inf
+    L = 0
+    while s**L > eps:
+        L += 1
+    return L
+
+
+# ---------------------------------------------------------------- exact cases
+@pytest.mark.parametrize(
+    ("s", "eps", "expected"),
+    [
+        (0.5, 0.25, 2),  # boundary: 0.5**2 == 0.25 exactly, "<=" is inclusive
+        (0.5, 0.125, 3),
+        (0.5, 0.2, 3),
+        (0.5, 0.26, 2),
+        (0.5, 0.5, 1),
+        (0.5, 2.0**-40, 40),
+        (0.75, 243 / 1024, 5),  # 0.75**5 exactly
+        (0.75, 243 / 1024 * (1 - 1e-15), 6),
+        (0.25, 0.25, 1),
+        (0.9, 0.9, 1),
+        (0.0, 0.5, 1),  # 0**0 = 1 > eps, 0**1 = 0 <= eps
+        (1e-300, 1e-10, 1),
+        (0.5, 0.999, 1),
+        (0.999999, 0.5, 693147),
+    ],
+)
+def test_exact_values(s, eps, expected):
+    got = ht.effective_depth(s, eps)
+    assert float(got) == expected
+    assert brute_force_depth(s, eps) == expected  # self-check of the hand-computed value
+
+
+def brute_force_depth_numpy_pow(s, eps):
+    """The same loop with numpy's vectorised power, which may differ from Python's scalar
+    pow by one ulp; at an exact boundary either answer is a legitimate float reading."""
+    L = 0
+    while np.power(np.array([s]), np.array([float(L)]))[0] > eps:
+        L += 1
+    return L
+
+
+def boundary_cases(seed, count):
+    """(s, eps) pairs with eps exactly at a float power s**k, or one ulp below it. For some
+    of these ceil(log eps / log s) is off by one in either direction."""
+    rng = np.random.default_rng(seed)
+    for s in rng.uniform(0.01, 0.99, size=count):
+        s = float(s)
+        for k in (2, 3, 5, 10, 30):
+            p = s**k
+            for eps in (p, float(np.nextafter(p, 0.0))):
+                if 0.0 < eps < 1.0:
+                    yield s, eps
+
+
+def test_boundary_cases_against_brute_force():
+    for s, eps in boundary_cases(12345, 200):
+        got = float(ht.effective_depth(s, eps))
+        assert got in (brute_force_depth(s, eps), brute_force_depth_numpy_pow(s, eps)), (s, eps, got)
+
+
+def test_boundary_cases_vectorised():
+    pairs = np.array(list(boundary_cases(54321, 100)))
+    got = np.asarray(ht.effective_depth(pairs[:, 0], pairs[:, 1]))
+    for (s, eps), L in zip(pairs, got):
+        assert L in (brute_force_depth(s, eps), brute_force_depth_numpy_pow(s, eps)), (s, eps, L)
+
+
+def test_large_depth_against_brute_force():
+    s, eps = 0.999999, 0.5
+    L = float(ht.effective_depth(s, eps))
+    assert L == int(L)
+    L = int(L)
+    assert s**L <= eps < s ** (L - 1)
+
+
+@pytest.mark.parametrize("eps", [1e-3, 0.5, 0.999])
+def test_sigma2_one_gives_infinity(eps):
+    got = ht.effective_depth(1.0, eps)
+    assert np.isinf(got) and got > 0
+
+
+def test_returns_float_array_and_broadcasts():
+    s = np.array([[0.0, 0.5], [0.9, 1.0]])
+    got = ht.effective_depth(s, 0.01)
+    assert isinstance(got, np.ndarray) or np.isscalar(got)
+    got = np.asarray(got)
+    assert got.shape == (2, 2)
+    assert np.issubdtype(got.dtype, np.floating)
+    expected = [[brute_force_depth(x, 0.01) for x in row] for row in s]
+    np.testing.assert_array_equal(got, expected)
+    eps = np.array([0.5, 0.1, 1e-6])
+    got2 = np.asarray(ht.effective_depth(0.5, eps))
+    np.testing.assert_array_equal(got2, [brute_force_depth(0.5, e) for e in eps])
+    got3 = np.asarray(ht.effective_depth(np.array([0.5, 0.9, 0.99]), np.array([[0.5], [0.01]])))
+    assert got3.shape == (2, 3)
+    for i, e in enumerate([0.5, 0.01]):
+        for j, x in enumerate([0.5, 0.9, 0.99]):
+            assert got3[i, j] == brute_force_depth(x, e)
+
+
+def test_scalar_input_scalar_shape():
+    assert np.shape(ht.effective_depth(0.5, 0.1)) == ()
+
+
+# ---------------------------------------------------------------- properties
+@given(st.floats(0.0, 0.999, exclude_max=False), st.floats(1e-12, 0.999))
+def test_minimality_brute_force(s, eps):
+    L = float(ht.effective_depth(s, eps))
+    assert L == int(L) and L >= 1
+    L = int(L)
+    # within a relative 1e-12 of the boundary the float power itself is ambiguous by an ulp
+    assert s**L <= eps * (1 + 1e-12)
+    assert s ** (L - 1) > eps * (1 - 1e-12)
+    expected = brute_force_depth(s, eps)
+    near_boundary = abs(s**expected - eps) <= 1e-12 * eps or abs(s ** (expected - 1) - eps) <= 1e-12 * eps
+    if not near_boundary:
+        assert L == expected
+
+
+@given(st.floats(1e-3, 0.999), st.floats(1e-9, 0.5))
+def test_close_to_log_ratio(s, eps):
+    L = float(ht.effective_depth(s, eps))
+    x = math.log(eps) / math.log(s)
+    assert x <= L + 1e-9 and L < x + 1 + 1e-9
+
+
+@given(st.floats(0.01, 0.99), st.floats(1e-6, 0.5), st.floats(1e-6, 0.5))
+def test_monotone(s, e1, e2):
+    lo, hi = sorted((e1, e2))
+    assert float(ht.effective_depth(s, lo)) >= float(ht.effective_depth(s, hi))
+    assert float(ht.effective_depth(min(s * 1.01, 0.999), lo)) >= float(ht.effective_depth(s, lo))
+
+
+@given(st.integers(2, 8), st.floats(np.log(0.05), np.log(50.0)).map(np.exp), st.integers(0, 2**32 - 1))
+def test_depth_bound_holds_for_matrix_powers(n, T, seed):
+    """After effective_depth layers ||M^L - J/n||_2 <= sigma2^L <= eps (Corollary A)."""
+    eps = 1e-3
+    M = ht.random_dsm(n, T, rng=seed)
+    s = float(ht.sigma2(M))
+    L = float(ht.effective_depth(min(s, 1.0), eps))
+    if math.isinf(L) or L > 2000:
+        return
+    d = np.linalg.norm(np.linalg.matrix_power(M, int(L)) - 1 / n, 2)
+    assert d <= eps + 1e-9

@@ -1,0 +1,160 @@
+"""Tests for homtrap.layer_norm and homtrap.normalize_detail.
+
+Oracle: the exact identities LN(y) = sqrt(n) P y / ||P y|| (no affine parameters, eps = 0),
+normalize_detail(y) = P y / ||P y||, and the textbook formula
+(y - mean) / sqrt(var + eps) * gain + bias with the population variance.
+"""
+
+import hypothesis.extra.numpy as hnp
+import numpy as np
+import pytest
+from hypothesis import assume, given
+from hypothesis import strategies as st
+
+import homtrap as ht
+
+pytestmark = pytest.mark.filterwarnings("error::RuntimeWarning")
+
+
+def projector_form(y):
+    """sqrt(n) P y / ||P y|| along the last axis, with P = I - J/n built explicitly."""
+    n = y.shape[-1]
+    P = np.eye(n) - np.ones((n, n)) / n
+    Py = y @ P.T
+    return Py / np.linalg.norm(Py, axis=-1, keepdims=True)
+
+
+def textbook_layer_norm(y, gain=None, bias=None, eps=0.0):
+    mu = y.mean(axis=-1, keepdims=True)
+    var = ((y - mu) ** 2).mean(axis=-1, keepdims=True)
+    out = (y - mu) / np.sqrt(var + eps)
+    if gain is not None:
+        out = out * gain
+    if bias is not None:
+        out = out + bias
+    return out
+
+
+@st.composite
+def well_spread_vectors(draw, max_dims=2):
+    """Vectors (or stacks) whose detail is not tiny relative to their size."""
+    shape = draw(hnp.array_shapes(min_dims=1, max_dims=max_dims, min_side=2, max_side=8))
+    y = draw(hnp.arrays(np.float64, shape, elements=st.floats(-100, 100)))
+    spread = np.linalg.norm(y - y.mean(axis=-1, keepdims=True), axis=-1)
+    assume(np.all(spread > 1e-3 * (1 + np.abs(y).max())))
+    return y
+
+
+# ------------------------------------------------------------------- identities
+@given(well_spread_vectors())
+def test_layer_norm_equals_sqrt_n_times_unit_detail(y):
+    n = y.shape[-1]
+    np.testing.assert_allclose(ht.layer_norm(y), np.sqrt(n) * projector_form(y), atol=1e-9)
+
+
+@given(well_spread_vectors())
+def test_normalize_detail_is_unit_vector_in_vperp(y):
+    u = ht.normalize_detail(y)
+    assert u.shape == y.shape
+    np.testing.assert_allclose(u, projector_form(y), atol=1e-9)
+    np.testing.assert_allclose(np.linalg.norm(u, axis=-1), 1.0, atol=1e-12)
+    np.testing.assert_allclose(u.sum(axis=-1), 0.0, atol=1e-9)
+
+
+@given(well_spread_vectors(max_dims=1), st.data())
+def test_layer_norm_with_gain_and_bias(y, data):
+    n = y.shape[-1]
+    gain = data.draw(hnp.arrays(np.float64, n, elements=st.floats(-5, 5)))
+    bias = data.draw(hnp.arrays(np.float64, n, elements=st.floats(-5, 5)))
+    expected = np.sqrt(n) * projector_form(y) * gain + bias
+    np.testing.assert_allclose(ht.layer_norm(y, gain, bias), expected, atol=1e-8)
+    np.testing.assert_allclose(ht.layer_norm(y, gain=gain), np.sqrt(n) * projector_form(y) * gain, atol=1e-8)
+    np.testing.assert_allclose(ht.layer_norm(y, bias=bias), np.sqrt(n) * projector_form(y) + bias, atol=1e-8)
+
+
+@given(well_spread_vectors(), st.floats(1e-6, 10.0))
+def test_layer_norm_eps_matches_textbook_formula(y, eps):
+    np.testing.assert_allclose(ht.layer_norm(y, eps=eps), textbook_layer_norm(y, eps=eps), atol=1e-9)
+
+
+@given(well_spread_vectors(), st.floats(0.01, 100), st.floats(-100, 100))
+def test_layer_norm_affine_invariance(y, a, c):
+    np.testing.assert_allclose(ht.layer_norm(a * y + c), ht.layer_norm(y), atol=1e-7)
+    np.testing.assert_allclose(ht.layer_norm(-a * y + c), -ht.layer_norm(y), atol=1e-7)
+    np.testing.assert_allclose(ht.normalize_detail(a * y + c), ht.normalize_detail(y), atol=1e-7)
+
+
+@given(well_spread_vectors())
+def test_layer_norm_output_has_zero_mean_unit_variance(y):
+    z = ht.layer_norm(y)
+    np.testing.assert_allclose(z.mean(axis=-1), 0.0, atol=1e-9)
+    np.testing.assert_allclose(z.var(axis=-1), 1.0, atol=1e-9)
+
+
+def test_layer_norm_small_example_by_hand():
+    y = np.array([1.0, 2.0, 3.0])  # mean 2, population variance 2/3
+    np.testing.assert_allclose(ht.layer_norm(y), np.array([-1.0, 0.0, 1.0]) / np.sqrt(2 / 3), atol=1e-14)
+    np.testing.assert_allclose(ht.normalize_detail(y), np.array([-1.0, 0.0, 1.0]) / np.sqrt(2), atol=1e-14)
+    gain, bias = np.array([2.0, 3.0, 4.0]), np.array([0.5, 0.5, -1.0])
+    np.testing.assert_allclose(
+        ht.layer_norm(y, gain, bias), np.array([-2.0, 0.0, 4.0]) / np.sqrt(2 / 3) + bias, atol=1e-14
+    )
+    np.testing.assert_allclose(ht.layer_norm(y, eps=1 / 3), np.array([-1.0, 0.0, 1.0]), atol=1e-14)
+
+
+def test_layer_norm_scalar_gain_and_bias_broadcast():
+    y = np.random.default_rng(1).standard_normal((3, 5))
+    np.testing.assert_allclose(ht.layer_norm(y, 2.0, 1.0), 2 * textbook_layer_norm(y) + 1, atol=1e-12)
+
+
+@given(st.integers(1, 12), st.floats(-1e6, 1e6, allow_subnormal=False))
+def test_constant_vectors_are_rejected(n, c):
+    """Zero variance (a constant vector) -> ValueError, whatever rounding does to the mean."""
+    y = np.full(n, c)
+    with pytest.raises(ValueError, match=r"\by\b"):
+        ht.layer_norm(y)
+    with pytest.raises(ValueError, match=r"\by\b"):
+        ht.normalize_detail(y)
+
+
+def test_constant_vector_with_positive_eps_is_fine():
+    y = np.full(4, 7.0)
+    with np.errstate(all="raise"):
+        np.testing.assert_allclose(ht.layer_norm(y, eps=1e-5), np.zeros(4), atol=0)
+        np.testing.assert_allclose(ht.layer_norm(y, bias=np.arange(4.0), eps=1e-5), np.arange(4.0), atol=0)
+
+
+def test_layer_norm_cosine_of_unit_detail():
+    """LN outputs / sqrt(n) are unit vectors whose inner product is the centred cosine."""
+    rng = np.random.default_rng(2)
+    y1, y2 = rng.standard_normal(10), rng.standard_normal(10)
+    c1, c2 = y1 - y1.mean(), y2 - y2.mean()
+    cos = c1 @ c2 / (np.linalg.norm(c1) * np.linalg.norm(c2))
+    assert ht.layer_norm(y1) @ ht.layer_norm(y2) / 10 == pytest.approx(cos, abs=1e-12)
+    assert ht.normalize_detail(y1) @ ht.normalize_detail(y2) == pytest.approx(cos, abs=1e-12)
+
+
+# -------------------------------------------------------------------- batching
+def test_batching_equals_looping():
+    rng = np.random.default_rng(3)
+    y = rng.standard_normal((2, 3, 6))
+    gain, bias = rng.standard_normal(6), rng.standard_normal(6)
+    ln, nd = ht.layer_norm(y, gain, bias, eps=1e-3), ht.normalize_detail(y)
+    assert ln.shape == y.shape and nd.shape == y.shape
+    for i in range(2):
+        for j in range(3):
+            np.testing.assert_allclose(ln[i, j], ht.layer_norm(y[i, j], gain, bias, eps=1e-3), atol=1e-14)
+            np.testing.assert_allclose(nd[i, j], ht.normalize_detail(y[i, j]), atol=1e-14)
+
+
+def test_does_not_mutate_input():
+    y = np.random.default_rng(4).standard_normal((3, 4))
+    copy = y.copy()
+    ht.layer_norm(y)
+    ht.normalize_detail(y)
+    np.testing.assert_array_equal(y, copy)
+
+
+def test_lists_and_ints_accepted():
+    np.testing.assert_allclose(ht.layer_norm([1, 2, 3]), ht.layer_norm(np.array([1.0, 2.0, 3.0])), atol=0)
+    assert ht.layer_norm(np.arange(4)).dtype == np.float64

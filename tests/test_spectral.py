@@ -1,0 +1,281 @@
+"""Tests for homtrap.sigma2, homtrap.lambda2 and homtrap.singular_values.
+
+Oracles: numpy's SVD and eigenvalues, closed forms (2x2 DSMs, permutations, J/n,
+circulants, the primitive-but-sigma2=1 counterexample of Remark C) and the statements
+of Lemma 1 / Lemma 2 of the paper map (checked as properties with Hypothesis).
+"""
+
+import itertools
+
+import numpy as np
+import pytest
+import scipy.linalg
+from hypothesis import given
+from hypothesis import strategies as st
+
+import homtrap as ht
+
+pytestmark = pytest.mark.filterwarnings("error::RuntimeWarning")
+
+COUNTEREXAMPLE = np.array(
+    [[0.5, 0.5, 0.0, 0.0], [0.0, 0.0, 0.5, 0.5], [0.5, 0.5, 0.0, 0.0], [0.0, 0.0, 0.5, 0.5]]
+)
+
+
+# --------------------------------------------------------------------- helpers
+def svd_sigma2(M):
+    return np.linalg.svd(M, compute_uv=False)[..., 1]
+
+
+def eig_lambda2(M):
+    return np.sort(np.abs(np.linalg.eigvals(M)), axis=-1)[..., ::-1][..., 1]
+
+
+def perm_matrix(perm):
+    n = len(perm)
+    P = np.zeros((n, n))
+    P[np.arange(n), perm] = 1.0
+    return P
+
+
+def circulant_dsm(c):
+    """Circulant matrix with first row c (c >= 0, sum 1): row i is c rolled by i."""
+    return np.stack([np.roll(c, i) for i in range(len(c))])
+
+
+def birkhoff_mixture(rng, n, k):
+    """An exact DSM built without Sinkhorn: a convex combination of k random permutations."""
+    w = rng.dirichlet(np.ones(k))
+    return sum(wi * perm_matrix(rng.permutation(n)) for wi in w)
+
+
+log_temperatures = st.floats(np.log(0.05), np.log(50.0)).map(np.exp)
+
+
+@st.composite
+def sinkhorn_dsms(draw):
+    n = draw(st.integers(2, 8))
+    T = draw(log_temperatures)
+    seed = draw(st.integers(0, 2**32 - 1))
+    G = np.random.default_rng(seed).standard_normal((n, n))
+    return ht.sinkhorn(G, T)
+
+
+@st.composite
+def mixture_dsms(draw):
+    n = draw(st.integers(2, 8))
+    k = draw(st.integers(1, 6))
+    seed = draw(st.integers(0, 2**32 - 1))
+    return birkhoff_mixture(np.random.default_rng(seed), n, k)
+
+
+any_dsm = st.one_of(sinkhorn_dsms(), mixture_dsms())
+
+
+# ------------------------------------------------------------------ closed forms
+@pytest.mark.parametrize("p", [0.0, 0.1, 0.25, 0.5, 0.77, 0.999, 1.0])
+def test_two_by_two_closed_form(p):
+    M = np.array([[p, 1 - p], [1 - p, p]])
+    assert ht.sigma2(M) == pytest.approx(abs(2 * p - 1), abs=1e-12)
+    assert ht.lambda2(M) == pytest.approx(abs(2 * p - 1), abs=1e-12)
+    np.testing.assert_allclose(ht.singular_values(M), [1.0, abs(2 * p - 1)], atol=1e-12)
+
+
+@pytest.mark.parametrize("n", [2, 3, 5, 8])
+def test_permutation_matrices(n):
+    rng = np.random.default_rng(n)
+    for _ in range(3):
+        P = perm_matrix(rng.permutation(n))
+        np.testing.assert_allclose(ht.singular_values(P), np.ones(n), atol=1e-12)
+        assert ht.sigma2(P) == pytest.approx(1.0, abs=1e-12)
+        assert ht.lambda2(P) == pytest.approx(1.0, abs=1e-9)
+
+
+@pytest.mark.parametrize("n", [2, 3, 8, 64])
+def test_uniform_barycenter_has_sigma2_zero(n):
+    J = np.full((n, n), 1.0 / n)
+    assert ht.sigma2(J) == pytest.approx(0.0, abs=1e-12)
+    assert ht.lambda2(J) == pytest.approx(0.0, abs=1e-10)
+    expected = np.zeros(n)
+    expected[0] = 1
+    np.testing.assert_allclose(ht.singular_values(J), expected, atol=1e-12)
+
+
+@pytest.mark.parametrize("n", [2, 3, 5, 8, 13])
+def test_circulant_singular_values_are_dft_moduli(n):
+    rng = np.random.default_rng(100 + n)
+    c = rng.random(n)
+    c /= c.sum()
+    M = circulant_dsm(c)
+    moduli = np.sort(np.abs(np.fft.fft(c)))[::-1]
+    np.testing.assert_allclose(ht.singular_values(M), moduli, atol=1e-12)
+    assert ht.sigma2(M) == pytest.approx(moduli[1], abs=1e-12)
+    # circulants are normal, so eigenvalue moduli equal singular values
+    assert ht.lambda2(M) == pytest.approx(moduli[1], abs=1e-10)
+
+
+def test_counterexample_primitive_but_sigma2_one():
+    M = COUNTEREXAMPLE
+    np.testing.assert_allclose(M @ M, np.full((4, 4), 0.25), atol=1e-15)  # primitive
+    assert ht.sigma2(M) == pytest.approx(1.0, abs=1e-12)
+    # M - J/4 is nilpotent of order 2, so eigenvalues are 0 (computed ones are ~sqrt(eps))
+    assert ht.lambda2(M) == pytest.approx(0.0, abs=1e-7)
+    np.testing.assert_allclose(ht.singular_values(M), [1.0, 1.0, 0.0, 0.0], atol=1e-12)
+    assert bool(ht.is_doubly_stochastic(M))
+
+
+@pytest.mark.parametrize("blocks", [(2, 2), (1, 3), (2, 3, 1)])
+def test_block_diagonal_dsm_has_sigma2_one(blocks):
+    M = scipy.linalg.block_diag(*[np.full((b, b), 1.0 / b) for b in blocks])
+    assert ht.sigma2(M) == pytest.approx(1.0, abs=1e-12)
+    assert ht.lambda2(M) == pytest.approx(1.0, abs=1e-10)
+
+
+# --------------------------------------------------------------- numpy oracles
+@pytest.mark.parametrize("T", [0.05, 0.3, 1.0, 10.0])
+@pytest.mark.parametrize("n", [2, 3, 8, 64])
+def test_sinkhorn_dsm_against_numpy(n, T):
+    M = ht.random_dsm(n, T, size=4, rng=n * 1000 + int(100 * T))
+    np.testing.assert_allclose(ht.sigma2(M), svd_sigma2(M), atol=1e-10, rtol=0)
+    np.testing.assert_allclose(ht.lambda2(M), eig_lambda2(M), atol=1e-8, rtol=0)
+    np.testing.assert_allclose(ht.singular_values(M), np.linalg.svd(M, compute_uv=False), atol=1e-12, rtol=0)
+
+
+@pytest.mark.parametrize("T", [1e3, 1e6])
+def test_small_sigma2_keeps_relative_accuracy(T):
+    """High temperature: sigma2 ~ 1/T is tiny; compare relatively with the SVD."""
+    M = ht.random_dsm(16, T, size=3, rng=7)
+    np.testing.assert_allclose(ht.sigma2(M), svd_sigma2(M), rtol=1e-6, atol=0)
+
+
+@pytest.mark.parametrize("n", [2, 3, 6])
+def test_general_matrices_against_numpy(n):
+    rng = np.random.default_rng(200 + n)
+    A = rng.standard_normal((5, n, n))
+    np.testing.assert_allclose(ht.singular_values(A), np.linalg.svd(A, compute_uv=False), atol=1e-12, rtol=0)
+    np.testing.assert_allclose(ht.sigma2(A), svd_sigma2(A), atol=1e-12, rtol=0)
+
+
+def test_lambda2_of_non_dsm_is_second_eigenvalue_modulus():
+    rng = np.random.default_rng(210)
+    A = rng.random((4, 5, 5))  # positive, not doubly stochastic
+    np.testing.assert_allclose(ht.lambda2(A), eig_lambda2(A), atol=1e-10, rtol=0)
+
+
+def test_singular_values_descending_and_shape():
+    A = np.random.default_rng(211).standard_normal((2, 3, 4, 4))
+    s = ht.singular_values(A)
+    assert s.shape == (2, 3, 4)
+    assert np.all(np.diff(s, axis=-1) <= 0)
+    assert np.all(s >= 0)
+
+
+# ------------------------------------------------------------- sigma2 fallback
+def test_sigma2_of_gaussian_matrix_uses_svd_not_lemma2():
+    rng = np.random.default_rng(300)
+    A = rng.standard_normal((6, 6))
+    lemma2 = np.linalg.norm(A - 1 / 6, 2)
+    assert abs(lemma2 - svd_sigma2(A)) > 1e-2  # the two genuinely differ here
+    assert ht.sigma2(A) == pytest.approx(svd_sigma2(A), abs=1e-12)
+    assert ht.sigma2(A, assume_doubly_stochastic=False) == pytest.approx(svd_sigma2(A), abs=1e-12)
+
+
+def test_sigma2_of_truncated_sinkhorn_uses_svd():
+    """One Sinkhorn sweep at low temperature: only approximately doubly stochastic."""
+    rng = np.random.default_rng(301)
+    G = rng.standard_normal((8, 8))
+    res = ht.sinkhorn_solve(G, 0.05, max_iter=1)
+    M = res.matrix
+    assert not bool(res.converged)
+    assert abs(np.linalg.norm(M - 1 / 8, 2) - svd_sigma2(M)) > 1e-6
+    assert ht.sigma2(M) == pytest.approx(svd_sigma2(M), abs=1e-12)
+    assert ht.sigma2(M, assume_doubly_stochastic=False) == pytest.approx(svd_sigma2(M), abs=1e-12)
+
+
+def test_sigma2_mixed_batch():
+    rng = np.random.default_rng(302)
+    dsm = ht.random_dsm(5, 0.5, rng=1)
+    gauss = rng.standard_normal((5, 5))
+    stack = np.stack([dsm, gauss, perm_matrix([1, 0, 2, 4, 3])])
+    np.testing.assert_allclose(ht.sigma2(stack), svd_sigma2(stack), atol=1e-10, rtol=0)
+
+
+@pytest.mark.parametrize("assume", [None, True, False])
+def test_sigma2_assume_flag_on_dsm_agrees_with_svd(assume):
+    M = ht.random_dsm(7, 0.4, size=3, rng=303)
+    np.testing.assert_allclose(ht.sigma2(M, assume_doubly_stochastic=assume), svd_sigma2(M), atol=1e-10)
+
+
+# ------------------------------------------------------------------- batching
+def test_batching_equals_looping():
+    M = ht.random_dsm(5, 0.3, size=(2, 3), rng=400)
+    s2, l2, sv = ht.sigma2(M), ht.lambda2(M), ht.singular_values(M)
+    assert s2.shape == (2, 3) and l2.shape == (2, 3) and sv.shape == (2, 3, 5)
+    for i, j in itertools.product(range(2), range(3)):
+        assert s2[i, j] == pytest.approx(float(ht.sigma2(M[i, j])), abs=1e-14)
+        assert l2[i, j] == pytest.approx(float(ht.lambda2(M[i, j])), abs=1e-14)
+        np.testing.assert_allclose(sv[i, j], ht.singular_values(M[i, j]), atol=1e-14)
+
+
+def test_single_matrix_returns_scalar_shape():
+    M = ht.random_dsm(4, 1.0, rng=401)
+    assert np.shape(ht.sigma2(M)) == ()
+    assert np.shape(ht.lambda2(M)) == ()
+    assert float(ht.sigma2(M)) == pytest.approx(svd_sigma2(M), abs=1e-12)
+
+
+# --------------------------------------------- Lemma 1 / Lemma 2 (Hypothesis)
+@given(any_dsm)
+def test_lemma1_sigma1_is_one_with_singular_vector_ones(M):
+    n = M.shape[0]
+    e = np.ones(n) / np.sqrt(n)
+    assert ht.singular_values(M)[0] == pytest.approx(1.0, abs=1e-9)
+    np.testing.assert_allclose(M @ e, e, atol=1e-9)
+    np.testing.assert_allclose(M.T @ e, e, atol=1e-9)
+    assert np.linalg.norm(M, 2) == pytest.approx(1.0, abs=1e-9)
+
+
+@given(any_dsm)
+def test_lemma2_sigma2_equals_distance_to_barycenter_and_restricted_norm(M):
+    n = M.shape[0]
+    Q = scipy.linalg.null_space(np.ones((1, n)))  # orthonormal basis of V_perp
+    s2 = float(ht.sigma2(M))
+    assert s2 == pytest.approx(svd_sigma2(M), abs=1e-9)
+    assert s2 == pytest.approx(np.linalg.norm(M - 1 / n, 2), abs=1e-9)
+    assert s2 == pytest.approx(np.linalg.norm(Q.T @ M @ Q, 2), abs=1e-9)
+    assert 0.0 <= s2 <= 1.0 + 1e-12
+
+
+@given(any_dsm)
+def test_lambda2_bounded_by_sigma2(M):
+    # eigenvalues of defective (non-normal) matrices are only accurate to ~eps**(1/m)
+    assert float(ht.lambda2(M)) <= float(ht.sigma2(M)) + 1e-4
+    assert float(ht.lambda2(M)) == pytest.approx(eig_lambda2(M), abs=1e-4)
+
+
+@given(sinkhorn_dsms())
+def test_sigma2_below_one_for_strictly_positive_dsm(M):
+    """If every entry is >= m then M = nm J/n + (1 - nm) R with R a DSM, so sigma2 <= 1 - n m."""
+    n = M.shape[0]
+    m = M.min()
+    assert m > 0
+    assert float(ht.sigma2(M)) <= 1 - n * m + 1e-9
+    if n * m > 1e-6:
+        assert float(ht.sigma2(M)) < 1
+
+
+@given(any_dsm, st.integers(0, 2**32 - 1), st.floats(np.log(0.05), np.log(50.0)).map(np.exp))
+def test_sigma2_submultiplicative(A, seed, T):
+    n = A.shape[0]
+    B = ht.random_dsm(n, T, rng=seed)
+    assert float(ht.sigma2(A @ B)) <= float(ht.sigma2(A)) * float(ht.sigma2(B)) + 1e-9
+    assert float(ht.sigma2(B @ A)) <= float(ht.sigma2(A)) * float(ht.sigma2(B)) + 1e-9
+
+
+@given(any_dsm, st.integers(1, 6))
+def test_matrix_power_decay_bounded_between_lambda2_and_sigma2(M, k):
+    """||M^k - J/n||_2 lies in [|lambda2|^k, sigma2^k] for a DSM."""
+    n = M.shape[0]
+    d = np.linalg.norm(np.linalg.matrix_power(M, k) - 1 / n, 2)
+    assert d <= float(ht.sigma2(M)) ** k + 1e-9
+    assert d >= float(ht.lambda2(M)) ** k - 1e-4
