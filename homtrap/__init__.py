@@ -14,6 +14,7 @@ from .depth import effective_depth
 from .normalization import layer_norm, normalize_detail
 from .random import random_dsm, random_logits
 from .sinkhorn import ConvergenceError, ConvergenceWarning, SinkhornResult, sinkhorn, sinkhorn_solve
+from .reference import PlainSinkhornResult, plain_sinkhorn
 from .spectral import lambda2, sigma2, singular_values
 from .subspace import (
     centering_projector,
@@ -24,19 +25,31 @@ from .subspace import (
     permutation_matrix,
     uniform_barycenter,
 )
+from .temperature import (
+    TemperatureSweep,
+    assignment_permutation,
+    entropic_objective,
+    first_order_sigma2,
+    sigma2_sweep,
+)
 
 __version__ = "0.1.0"
 
 __all__ = [
     "ConvergenceError",
     "ConvergenceWarning",
+    "PlainSinkhornResult",
     "SinkhornResult",
+    "TemperatureSweep",
     "__version__",
+    "assignment_permutation",
     "birkhoff_decomposition",
     "book_palette",
     "centering_projector",
     "detail",
     "effective_depth",
+    "entropic_objective",
+    "first_order_sigma2",
     "is_doubly_stochastic",
     "lambda2",
     "layer_norm",
@@ -44,10 +57,12 @@ __all__ = [
     "mean_part",
     "normalize_detail",
     "permutation_matrix",
+    "plain_sinkhorn",
     "random_dsm",
     "random_logits",
     "set_book_style",
     "sigma2",
+    "sigma2_sweep",
     "singular_values",
     "sinkhorn",
     "sinkhorn_solve",

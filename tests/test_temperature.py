@@ -1,0 +1,97 @@
+"""Tests of the temperature-axis helpers: sweeps, the first-order law, the T -> 0 limit,
+the entropic objective and the plain reference Sinkhorn."""
+
+import numpy as np
+import pytest
+
+import homtrap as ht
+
+
+def test_sweep_shapes_reproducibility_and_agreement_with_direct_computation():
+    Ts = np.array([0.3, 1.0, 5.0])
+    a = ht.sigma2_sweep(8, Ts, 6, rng=3)
+    b = ht.sigma2_sweep(8, Ts, 6, rng=np.random.default_rng(3))
+    assert a.sigma2.shape == (3, 6) and a.iterations.shape == (3, 6)
+    np.testing.assert_array_equal(a.sigma2, b.sigma2)
+    G = ht.random_logits(8, size=6, rng=3)
+    for i, T in enumerate(Ts):
+        M = ht.sinkhorn(G, T)
+        np.testing.assert_allclose(a.sigma2[i], np.linalg.svd(M, compute_uv=False)[:, 1], atol=1e-9)
+    assert a.max_marginal_error <= 1e-10
+    np.testing.assert_allclose(a.mean(), a.sigma2.mean(axis=1))
+    assert a.quantile([0.1, 0.9]).shape == (2, 3)
+
+
+def test_sweep_fresh_logits_differ_from_common():
+    Ts = [1.0, 1.0]
+    common = ht.sigma2_sweep(6, Ts, 4, rng=0)
+    fresh = ht.sigma2_sweep(6, Ts, 4, rng=0, common_logits=False)
+    np.testing.assert_array_equal(common.sigma2[0], common.sigma2[1])
+    np.testing.assert_array_equal(common.sigma2[0], fresh.sigma2[0])
+    assert not np.array_equal(fresh.sigma2[0], fresh.sigma2[1])
+
+
+@pytest.mark.parametrize("bad", [dict(n=1), dict(trials=0), dict(temperatures=[1.0, -1.0]), dict(temperatures=[np.nan])])
+def test_sweep_bad_input(bad):
+    kw = dict(n=4, temperatures=[1.0], trials=2) | bad
+    with pytest.raises((ValueError, TypeError), match="n|trials|temperatures"):
+        ht.sigma2_sweep(**kw)
+
+
+def test_first_order_law_error_shrinks_like_one_over_T():
+    G = ht.random_logits(16, size=20, rng=1)
+    rel = []
+    for T in (10.0, 100.0):
+        exact = ht.sigma2(ht.sinkhorn(G, T))
+        rel.append(np.max(np.abs(ht.first_order_sigma2(G, T) / exact - 1)))
+    # relative error is O(1/T): a tenfold T cuts it about tenfold
+    assert rel[1] < rel[0] / 5
+    assert rel[1] < 0.02
+
+
+def test_first_order_law_matches_double_centering_svd():
+    G = ht.random_logits(5, rng=2)
+    P = ht.centering_projector(5)
+    want = np.linalg.svd(P @ G @ P, compute_uv=False)[0] / (5 * 2.0)
+    assert ht.first_order_sigma2(G, 2.0) == pytest.approx(want, rel=1e-12)
+
+
+def test_assignment_matches_brute_force_and_low_temperature_limit():
+    from itertools import permutations
+
+    G = ht.random_logits(5, size=3, rng=4)
+    perms = ht.assignment_permutation(G)
+    for g, p in zip(G, perms):
+        best = max(permutations(range(5)), key=lambda q: g[np.arange(5), list(q)].sum())
+        assert list(p) == list(best)
+        M = ht.sinkhorn(g, 1e-3)
+        np.testing.assert_array_equal(M.argmax(axis=1), p)
+
+
+def test_entropic_objective_is_maximised_by_sinkhorn():
+    rng = np.random.default_rng(5)
+    G = rng.standard_normal((6, 6))
+    T = 0.7
+    M = ht.sinkhorn(G, T)
+    best = ht.entropic_objective(G, M, T)
+    for _ in range(200):
+        # feasible perturbation: a multiple of a random zero-row/column-sum matrix
+        D = ht.centering_projector(6) @ rng.standard_normal((6, 6)) @ ht.centering_projector(6)
+        t = 0.5 * M.min() / np.abs(D).max()
+        assert ht.entropic_objective(G, M + t * D, T) < best
+    assert ht.entropic_objective(G, M, T) > ht.entropic_objective(G, ht.uniform_barycenter(6), T)
+
+
+def test_entropic_objective_rejects_negative_matrix():
+    with pytest.raises(ValueError, match="M"):
+        ht.entropic_objective(np.zeros((2, 2)), -np.eye(2), 1.0)
+
+
+def test_plain_sinkhorn_agrees_and_reports_slow_convergence():
+    G = ht.random_logits(8, size=4, rng=6)
+    ref = ht.plain_sinkhorn(G, 1.0)
+    assert ref.converged.all()
+    np.testing.assert_allclose(ref.matrix, ht.sinkhorn(G, 1.0), atol=1e-9)
+    slow = ht.plain_sinkhorn(G, 0.05, max_iter=50)
+    assert not slow.converged.all()
+    assert (slow.sweeps <= 50).all() and (slow.marginal_error[~slow.converged] > 1e-10).all()
