@@ -20,6 +20,7 @@ if [ "$(cat "$STAMP" 2>/dev/null || true)" != "$WANT" ]; then
   echo "$WANT" > "$STAMP"
 fi
 export PATH="$VENV/bin:$PATH"
-# deterministic outputs: no user matplotlib config, fixed hash seed, one BLAS thread per worker
-export MPLBACKEND=Agg PYTHONHASHSEED=0 MPLCONFIGDIR="$ROOT/.venv/mplconfig"
+# deterministic outputs: no user matplotlib config (the kernel picks its inline backend), fixed
+# hash seed, one BLAS thread per test worker
+export PYTHONHASHSEED=0 MPLCONFIGDIR="$ROOT/.venv/mplconfig"
 export OMP_NUM_THREADS="${OMP_NUM_THREADS:-1}" OPENBLAS_NUM_THREADS="${OPENBLAS_NUM_THREADS:-1}"
