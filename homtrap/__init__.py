@@ -10,11 +10,12 @@ from __future__ import annotations
 from typing import Any
 
 from .birkhoff import birkhoff_decomposition
-from .depth import effective_depth
+from .depth import effective_depth, effective_depth_product, high_temperature_effective_depth
+from .layers import max_product_norm, power_distances, product_distances, realised_depth
 from .normalization import layer_norm, normalize_detail
 from .random import random_dsm, random_logits
 from .sinkhorn import ConvergenceError, ConvergenceWarning, SinkhornResult, sinkhorn, sinkhorn_solve
-from .reference import PlainSinkhornResult, plain_sinkhorn
+from .reference import PlainSinkhornResult, plain_sinkhorn, truncated_sinkhorn
 from .spectral import lambda2, sigma2, singular_values
 from .subspace import (
     centering_projector,
@@ -36,36 +37,43 @@ from .temperature import (
 __version__ = "0.1.0"
 
 __all__ = [
+    "__version__",
     "ConvergenceError",
     "ConvergenceWarning",
     "PlainSinkhornResult",
     "SinkhornResult",
     "TemperatureSweep",
-    "__version__",
     "assignment_permutation",
     "birkhoff_decomposition",
     "book_palette",
     "centering_projector",
     "detail",
     "effective_depth",
+    "effective_depth_product",
     "entropic_objective",
     "first_order_sigma2",
+    "high_temperature_effective_depth",
     "is_doubly_stochastic",
     "lambda2",
     "layer_norm",
     "marginal_error",
+    "max_product_norm",
     "mean_part",
     "normalize_detail",
     "permutation_matrix",
     "plain_sinkhorn",
+    "power_distances",
+    "product_distances",
     "random_dsm",
     "random_logits",
+    "realised_depth",
     "set_book_style",
     "sigma2",
     "sigma2_sweep",
     "singular_values",
     "sinkhorn",
     "sinkhorn_solve",
+    "truncated_sinkhorn",
     "uniform_barycenter",
 ]
 

@@ -10,7 +10,7 @@ from numpy.typing import ArrayLike, NDArray
 
 from ._validation import as_real_array, check_open_unit
 
-__all__ = ["effective_depth"]
+__all__ = ["effective_depth", "effective_depth_product", "high_temperature_effective_depth"]
 
 
 def effective_depth(sigma2: ArrayLike, eps: ArrayLike) -> NDArray[np.float64] | np.float64:
@@ -49,4 +49,52 @@ def effective_depth(sigma2: ArrayLike, eps: ArrayLike) -> NDArray[np.float64] | 
     L = np.where(sm ** (L - 1) <= em, L - 1, L)
     L = np.where(sm**L > em, L + 1, L)
     out[mid] = np.maximum(L, 1.0)
+    return out[()]
+
+
+def effective_depth_product(sigma2s: ArrayLike, eps: float) -> NDArray[np.float64] | np.float64:
+    r"""Heterogeneous effective depth: the smallest :math:`L` with :math:`\prod_{\ell \le L} \sigma_2(M_\ell) \le \varepsilon`.
+
+    Parameters
+    ----------
+    sigma2s : array_like, shape (..., L)
+        Per-layer :math:`\sigma_2` values in :math:`[0, 1]`, in the order the layers are applied.
+    eps : float
+        Target in (0, 1).
+
+    Returns
+    -------
+    float or ndarray of float, shape (...)
+        Depths in ``1..L``, or ``inf`` if the product of all ``L`` values stays above ``eps``.
+    """
+    s = as_real_array(sigma2s, "sigma2s")
+    if s.ndim < 1:
+        raise ValueError("sigma2s must have a layer axis (shape (..., L))")
+    if np.any((s < 0) | (s > 1)):
+        raise ValueError(f"sigma2s must lie in [0, 1]; got values in [{s.min()}, {s.max()}]")
+    e = float(check_open_unit(eps, "eps"))
+    with np.errstate(divide="ignore"):
+        logs = np.cumsum(np.log(s), axis=-1)
+    hit = logs <= np.log(e)
+    first = np.argmax(hit, axis=-1).astype(np.float64) + 1.0
+    return np.where(hit.any(axis=-1), first, np.inf)[()]
+
+
+def high_temperature_effective_depth(n: ArrayLike, temperature: ArrayLike, eps: float) -> NDArray[np.float64] | np.float64:
+    r"""High-temperature form :math:`\ln(1/\varepsilon) / \ln(T\sqrt n / 2)` of the effective depth.
+
+    Uses the asymptotic law :math:`\sigma_2 \approx 2/(T\sqrt n)` for standard Gaussian logits
+    (valid for :math:`T\sqrt n/2 > 1`; ``nan``-free: returns ``inf`` where :math:`T\sqrt n \le 2`).
+    This is a real number, not rounded up to an integer.
+    """
+    nn = as_real_array(n, "n")
+    T = as_real_array(temperature, "temperature")
+    if np.any(nn < 2):
+        raise ValueError("n must be >= 2")
+    if np.any(T <= 0):
+        raise ValueError("temperature must be > 0")
+    e = float(check_open_unit(eps, "eps"))
+    x = T * np.sqrt(nn) / 2.0
+    with np.errstate(divide="ignore"):
+        out = np.where(x > 1, np.log(1 / e) / np.log(np.where(x > 1, x, 2.0)), np.inf)
     return out[()]

@@ -13,7 +13,7 @@ from numpy.typing import ArrayLike, NDArray
 
 from ._validation import as_square_stack, check_int, check_positive_scalar
 
-__all__ = ["PlainSinkhornResult", "plain_sinkhorn"]
+__all__ = ["PlainSinkhornResult", "plain_sinkhorn", "truncated_sinkhorn"]
 
 
 @dataclass(frozen=True)
@@ -24,6 +24,51 @@ class PlainSinkhornResult:
     sweeps: NDArray[np.int64]
     marginal_error: NDArray[np.float64]
     converged: NDArray[np.bool_]
+
+
+def _log_kernel(G: NDArray[np.float64], T: float, n: int) -> NDArray[np.float64]:
+    with np.errstate(over="ignore"):
+        L = (G / T).reshape(-1, n, n)
+    if not np.all(np.isfinite(L)):
+        raise ValueError(f"logits / temperature overflows float64 (temperature={T})")
+    return L - L.max(axis=2, keepdims=True)
+
+
+def _sweep(X: NDArray[np.float64]) -> NDArray[np.float64]:
+    """One Sinkhorn sweep in the log domain: normalise the rows, then the columns."""
+    m = X.max(axis=2, keepdims=True)
+    X = X - (np.log(np.exp(X - m).sum(axis=2, keepdims=True)) + m)
+    m = X.max(axis=1, keepdims=True)
+    return X - (np.log(np.exp(X - m).sum(axis=1, keepdims=True)) + m)
+
+
+def truncated_sinkhorn(logits: ArrayLike, temperature: float = 1.0, *, sweeps: int = 20) -> NDArray[np.float64]:
+    r"""Exactly ``sweeps`` Sinkhorn sweeps (rows, then columns) of :math:`\exp(G/T)`, no convergence test.
+
+    This is how layers such as mHC's hyper-connections use Sinkhorn (about 20 sweeps)
+    :cite:p:`xie2025mhc`. The columns of the result sum to one exactly; the rows only
+    approximately, so the result is only approximately doubly stochastic and products of
+    such matrices can have norm above one (Part III).
+
+    Parameters
+    ----------
+    logits : array_like, shape (..., n, n)
+    temperature : float, default 1.0
+    sweeps : int, default 20
+        Number of row-then-column normalisations, ``>= 1``.
+
+    Returns
+    -------
+    ndarray, shape (..., n, n)
+        Column-stochastic matrices; use :func:`homtrap.marginal_error` for the row error.
+    """
+    G = as_square_stack(logits, "logits")
+    T = check_positive_scalar(temperature, "temperature")
+    sweeps = check_int(sweeps, "sweeps", minimum=1)
+    X = _log_kernel(G, T, G.shape[-1])
+    for _ in range(sweeps):
+        X = _sweep(X)
+    return np.exp(X).reshape(G.shape)
 
 
 def plain_sinkhorn(
@@ -53,19 +98,13 @@ def plain_sinkhorn(
     tol = check_positive_scalar(tol, "tol")
     max_iter = check_int(max_iter, "max_iter", minimum=1)
     n = G.shape[-1]
-    L = (G / T).reshape(-1, n, n)
-    L = L - L.max(axis=2, keepdims=True)
-    B = L.shape[0]
+    X = _log_kernel(G, T, n)
+    B = X.shape[0]
     sweeps = np.zeros(B, dtype=np.int64)
     err = np.full(B, np.inf)
     active = np.arange(B)
-    X = L.copy()
     for _ in range(max_iter):
-        Xa = X[active]
-        m = Xa.max(axis=2, keepdims=True)
-        Xa = Xa - (np.log(np.exp(Xa - m).sum(axis=2, keepdims=True)) + m)
-        m = Xa.max(axis=1, keepdims=True)
-        Xa = Xa - (np.log(np.exp(Xa - m).sum(axis=1, keepdims=True)) + m)
+        Xa = _sweep(X[active])
         X[active] = Xa
         sweeps[active] += 1
         e = np.abs(np.exp(Xa).sum(axis=2) - 1.0).max(axis=1)
