@@ -10,11 +10,23 @@ from __future__ import annotations
 from typing import Any
 
 from .birkhoff import birkhoff_decomposition
+from .collapse import (
+    amplitude_snr,
+    chi2_tail_bounds,
+    collapse_depth,
+    noisy_ln_cosines,
+    quantize,
+    sphere_cap_bound,
+    sphere_cap_probability,
+    theorem1_bound,
+    theorem1_probability,
+)
 from .depth import effective_depth, effective_depth_product, high_temperature_effective_depth
 from .layers import max_product_norm, power_distances, product_distances, realised_depth
 from .normalization import layer_norm, normalize_detail
 from .random import random_dsm, random_logits
 from .sinkhorn import ConvergenceError, ConvergenceWarning, SinkhornResult, sinkhorn, sinkhorn_solve
+from .residual import ACTIVATIONS, ResidualTrajectory, gelu, relu, residual_stack
 from .reference import PlainSinkhornResult, plain_sinkhorn, truncated_sinkhorn
 from .spectral import lambda2, sigma2, singular_values
 from .subspace import (
@@ -38,20 +50,26 @@ __version__ = "0.1.0"
 
 __all__ = [
     "__version__",
+    "ACTIVATIONS",
     "ConvergenceError",
     "ConvergenceWarning",
     "PlainSinkhornResult",
+    "ResidualTrajectory",
     "SinkhornResult",
     "TemperatureSweep",
+    "amplitude_snr",
     "assignment_permutation",
     "birkhoff_decomposition",
     "book_palette",
     "centering_projector",
+    "chi2_tail_bounds",
+    "collapse_depth",
     "detail",
     "effective_depth",
     "effective_depth_product",
     "entropic_objective",
     "first_order_sigma2",
+    "gelu",
     "high_temperature_effective_depth",
     "is_doubly_stochastic",
     "lambda2",
@@ -59,20 +77,28 @@ __all__ = [
     "marginal_error",
     "max_product_norm",
     "mean_part",
+    "noisy_ln_cosines",
     "normalize_detail",
     "permutation_matrix",
     "plain_sinkhorn",
     "power_distances",
     "product_distances",
+    "quantize",
     "random_dsm",
     "random_logits",
     "realised_depth",
+    "relu",
+    "residual_stack",
     "set_book_style",
     "sigma2",
     "sigma2_sweep",
     "singular_values",
     "sinkhorn",
     "sinkhorn_solve",
+    "sphere_cap_bound",
+    "sphere_cap_probability",
+    "theorem1_bound",
+    "theorem1_probability",
     "truncated_sinkhorn",
     "uniform_barycenter",
 ]
