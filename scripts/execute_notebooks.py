@@ -34,6 +34,8 @@ run with a non-zero exit status and leaves that notebook file untouched.
 from __future__ import annotations
 
 import argparse
+import datetime
+import importlib.metadata
 import os
 import sys
 from collections.abc import Iterable, Iterator
@@ -62,6 +64,21 @@ LANGUAGE_INFO = {
     "pygments_lexer": "ipython3",
 }
 VOLATILE_CELL_METADATA = ("execution", "ExecuteTime")
+
+#: first code cell of every chapter: installs homtrap where it is missing (Colab); a no-op
+#: locally and on Binder. Hidden from the HTML pages (``remove-cell``), present in the .ipynb.
+SETUP_CELL_SOURCE = "\n".join(
+    [
+        "# Reader set-up: on Colab (or wherever homtrap is missing) install the book's package.",
+        "# Locally and on Binder homtrap is already installed and this cell does nothing.",
+        "import importlib.util",
+        "",
+        'if importlib.util.find_spec("homtrap") is None:',
+        '    %pip install --quiet "homtrap @ git+https://github.com/homtrap/homtrap@main"',
+    ]
+)
+#: packages named in each chapter's "verified with" footer
+FOOTER_PACKAGES = ("homtrap", "numpy", "scipy", "matplotlib")
 
 
 def _toc_files(entries: Iterable[dict]) -> Iterator[str]:
@@ -156,6 +173,50 @@ def normalise(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
     return nb
 
 
+def _is_setup_cell(cell) -> bool:
+    return cell.get("metadata", {}).get("homtrap") == "reader-setup"
+
+
+def _is_footer_cell(cell) -> bool:
+    return cell.get("metadata", {}).get("homtrap") == "verified-with"
+
+
+def add_reader_setup(nb: nbformat.NotebookNode) -> None:
+    """Make the first cell the (hidden) Colab install cell, replacing an older version."""
+    nb.cells = [c for c in nb.cells if not _is_setup_cell(c)]
+    cell = nbformat.v4.new_code_cell(SETUP_CELL_SOURCE)
+    cell.metadata = {"homtrap": "reader-setup", "tags": ["remove-cell"]}
+    cell["id"] = "reader-setup"
+    nb.cells.insert(0, cell)
+
+
+def _outputs_signature(nb: nbformat.NotebookNode) -> list:
+    return [c.get("outputs", []) for c in nb.cells if c.cell_type == "code"]
+
+
+def set_footer(nb: nbformat.NotebookNode, outputs_changed: bool, previous_date: str | None) -> None:
+    """End the notebook with a "verified with" footer: package versions and output date.
+
+    The date is that of the last run whose outputs differed from the stored ones, so an
+    unchanged re-execution leaves the file byte-identical.
+    """
+    nb.cells = [c for c in nb.cells if not _is_footer_cell(c)]
+    versions = ", ".join(f"{name} {importlib.metadata.version(name)}" for name in FOOTER_PACKAGES)
+    date = previous_date if (previous_date and not outputs_changed) else datetime.date.today().isoformat()
+    py = ".".join(map(str, sys.version_info[:2]))
+    cell = nbformat.v4.new_markdown_cell(
+        "```{admonition} Verified with\n"
+        ":class: tip\n"
+        f"The outputs on this page were produced on {date} by {versions} (Python {py}). "
+        "The test suite re-executes this notebook and compares every output with the stored one "
+        "(strict `nbval`), so the page cannot drift from the code.\n"
+        "```"
+    )
+    cell.metadata = {"homtrap": "verified-with", "homtrap_date": date}
+    cell["id"] = "verified-with"
+    nb.cells.append(cell)
+
+
 def execute_notebook(path: Path) -> None:
     """Execute one notebook in its own directory and write it back, normalised.
 
@@ -170,6 +231,10 @@ def execute_notebook(path: Path) -> None:
         If a cell raises; the file is left as it was.
     """
     nb = nbformat.read(path, as_version=4)
+    old = next((c for c in nb.cells if _is_footer_cell(c)), None)
+    previous_date = old.metadata.get("homtrap_date") if old is not None else None
+    add_reader_setup(nb)
+    before = normalise(nbformat.from_dict(nb))
     client = NotebookClient(
         nb,
         timeout=TIMEOUT_S,
@@ -179,6 +244,8 @@ def execute_notebook(path: Path) -> None:
         resources={"metadata": {"path": str(path.parent)}},
     )
     client.execute()
+    normalise(nb)
+    set_footer(nb, _outputs_signature(nb) != _outputs_signature(before), previous_date)
     normalise(nb)
     text = nbformat.writes(nb)
     if not text.endswith("\n"):
