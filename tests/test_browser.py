@@ -224,3 +224,37 @@ def test_no_cdn_references_in_built_html(html_dir):
         for m in re.finditer(r'<(?:script|link)[^>]+(?:src|href)="(https?:[^"]+)"', html):
             bad.append((path.name, m.group(1)))
     assert not bad, bad[:10]
+
+
+def _page_title(docname: str) -> str:
+    """The first level-1 heading of a page's source (.md or .ipynb)."""
+    import json
+
+    path = ROOT / f"{docname}.md"
+    if path.exists():
+        lines = path.read_text(encoding="utf-8").splitlines()
+    else:
+        nb = json.loads((ROOT / f"{docname}.ipynb").read_text(encoding="utf-8"))
+        lines = [ln for c in nb["cells"] if c["cell_type"] == "markdown" for ln in "".join(c["source"]).splitlines()]
+    return next(ln[2:].strip() for ln in lines if ln.startswith("# "))
+
+
+def test_pdf_contains_every_chapter(browser, tmp_path):
+    """The documented PDF route (single-page build printed by Chromium) holds every page."""
+    from pypdf import PdfReader
+
+    sys.path.insert(0, str(ROOT / "scripts"))
+    from print_pdf import print_pdf
+
+    jb = Path(sys.executable).with_name("jupyter-book")
+    cmd = [str(jb) if jb.exists() else "jupyter-book", "build", str(ROOT), "--builder", "singlehtml",
+           "--path-output", str(tmp_path), "-W", "-n", "--keep-going"]
+    proc = subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT)
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    pdf = print_pdf(tmp_path / "_build" / "singlehtml", tmp_path / "book.pdf", browser=browser)
+    text = " ".join(" ".join(p.extract_text().split()) for p in PdfReader(pdf).pages)
+    for docname in PAGES:
+        title = re.sub(r"\$[^$]*\$", "", _page_title(docname))  # math in titles is typeset, not text
+        words = " ".join(title.split()[:4])
+        assert words in text, f"the PDF lacks {docname} ({words!r})"
+    assert text.count("outputs on this page were produced on") >= sum(1 for p in PAGES if (ROOT / f"{p}.ipynb").exists())
