@@ -38,7 +38,7 @@ class _Quiet(http.server.SimpleHTTPRequestHandler):
 
 def find_chromium() -> str:
     """Path of a Chromium executable, or raise ``FileNotFoundError``."""
-    for name in ("chromium", "chromium-browser", "google-chrome"):
+    for name in ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable"):
         path = shutil.which(name)
         if path:
             return path

@@ -61,7 +61,7 @@ PAGES = _toc_pages()
 
 
 def _chromium() -> str | None:
-    for name in ("chromium", "chromium-browser", "google-chrome"):
+    for name in ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable"):
         path = shutil.which(name)
         if path:
             return path
