@@ -21,6 +21,7 @@ from .collapse import (
     theorem1_bound,
     theorem1_probability,
 )
+from .diagnose import Diagnosis, diagnose
 from .depth import effective_depth, effective_depth_product, high_temperature_effective_depth
 from .layers import max_product_norm, power_distances, product_distances, realised_depth
 from .normalization import layer_norm, normalize_detail
@@ -53,6 +54,7 @@ __all__ = [
     "ACTIVATIONS",
     "ConvergenceError",
     "ConvergenceWarning",
+    "Diagnosis",
     "PlainSinkhornResult",
     "ResidualTrajectory",
     "SinkhornResult",
@@ -65,6 +67,7 @@ __all__ = [
     "chi2_tail_bounds",
     "collapse_depth",
     "detail",
+    "diagnose",
     "effective_depth",
     "effective_depth_product",
     "entropic_objective",
