@@ -33,6 +33,7 @@ from .spectral import lambda2, sigma2, singular_values
 from .subspace import (
     centering_projector,
     detail,
+    double_centre,
     is_doubly_stochastic,
     marginal_error,
     mean_part,
@@ -68,6 +69,7 @@ __all__ = [
     "collapse_depth",
     "detail",
     "diagnose",
+    "double_centre",
     "effective_depth",
     "effective_depth_product",
     "entropic_objective",

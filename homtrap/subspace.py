@@ -13,6 +13,7 @@ from ._validation import as_square_stack, as_vector_stack, check_int, check_posi
 __all__ = [
     "centering_projector",
     "detail",
+    "double_centre",
     "is_doubly_stochastic",
     "marginal_error",
     "mean_part",
@@ -43,6 +44,17 @@ def mean_part(x: ArrayLike) -> NDArray[np.float64]:
     r"""Mean part :math:`\bar x \mathbf 1` of each vector along the last axis."""
     x = as_vector_stack(x, "x")
     return np.broadcast_to(x.mean(axis=-1, keepdims=True), x.shape).copy()
+
+
+def double_centre(X: ArrayLike) -> NDArray[np.float64]:
+    r"""Doubly centred matrices :math:`P X P` (every row and column sums to zero), batched.
+
+    :math:`X \mapsto PXP` is the orthogonal projection onto the matrices with zero row and
+    column sums, the directions in which the Birkhoff polytope extends (Part II).
+    """
+    X = as_square_stack(X, "X")
+    X = X - X.mean(axis=-1, keepdims=True)
+    return X - X.mean(axis=-2, keepdims=True)
 
 
 def marginal_error(M: ArrayLike) -> NDArray[np.float64]:

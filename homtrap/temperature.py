@@ -17,6 +17,7 @@ from ._validation import as_real_array, as_square_stack, check_int, check_positi
 from .random import _generator, random_logits
 from .sinkhorn import sinkhorn_solve
 from .spectral import sigma2
+from .subspace import double_centre
 
 __all__ = [
     "TemperatureSweep",
@@ -130,9 +131,7 @@ def first_order_sigma2(logits: ArrayLike, temperature: float) -> NDArray[np.floa
     G = as_square_stack(logits, "logits", min_n=2)
     T = check_positive_scalar(temperature, "temperature")
     n = G.shape[-1]
-    C = G - G.mean(axis=-1, keepdims=True)
-    C = C - C.mean(axis=-2, keepdims=True)
-    return np.linalg.svd(C, compute_uv=False)[..., 0] / (n * T)
+    return np.linalg.svd(double_centre(G), compute_uv=False)[..., 0] / (n * T)
 
 
 def assignment_permutation(logits: ArrayLike) -> NDArray[np.int64]:

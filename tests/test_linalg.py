@@ -231,3 +231,11 @@ def test_permutation_matrix_composition_and_inverse():
 def test_permutation_matrix_accepts_lists_and_tuples():
     np.testing.assert_array_equal(ht.permutation_matrix([1, 2, 0]), [[0, 1, 0], [0, 0, 1], [1, 0, 0]])
     np.testing.assert_array_equal(ht.permutation_matrix((0, 1)), np.eye(2))
+
+
+def test_double_centre_is_PXP_and_batched():
+    X = np.random.default_rng(11).standard_normal((3, 5, 5))
+    P = ht.centering_projector(5)
+    np.testing.assert_allclose(ht.double_centre(X), P @ X @ P, atol=1e-14)
+    np.testing.assert_allclose(ht.double_centre(X).sum(axis=-1), 0, atol=1e-13)
+    np.testing.assert_allclose(ht.double_centre(X).sum(axis=-2), 0, atol=1e-13)
