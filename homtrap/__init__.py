@@ -28,8 +28,8 @@ from .normalization import layer_norm, normalize_detail
 from .random import random_dsm, random_logits
 from .sinkhorn import ConvergenceError, ConvergenceWarning, SinkhornResult, sinkhorn, sinkhorn_solve
 from .residual import ACTIVATIONS, ResidualTrajectory, gelu, relu, residual_stack
-from .reference import PlainSinkhornResult, plain_sinkhorn, truncated_sinkhorn
-from .spectral import lambda2, sigma2, singular_values
+from .reference import PlainSinkhornResult, plain_sinkhorn, truncated_sinkhorn, truncated_sinkhorn_path
+from .spectral import lambda2, sigma2, sigma2_gap, singular_values
 from .subspace import (
     centering_projector,
     detail,
@@ -42,6 +42,7 @@ from .subspace import (
 )
 from .temperature import (
     TemperatureSweep,
+    assignment_gap,
     assignment_permutation,
     entropic_objective,
     first_order_sigma2,
@@ -61,6 +62,7 @@ __all__ = [
     "SinkhornResult",
     "TemperatureSweep",
     "amplitude_snr",
+    "assignment_gap",
     "assignment_permutation",
     "birkhoff_decomposition",
     "book_palette",
@@ -96,6 +98,7 @@ __all__ = [
     "residual_stack",
     "set_book_style",
     "sigma2",
+    "sigma2_gap",
     "sigma2_sweep",
     "singular_values",
     "sinkhorn",
@@ -105,6 +108,7 @@ __all__ = [
     "theorem1_bound",
     "theorem1_probability",
     "truncated_sinkhorn",
+    "truncated_sinkhorn_path",
     "uniform_barycenter",
 ]
 

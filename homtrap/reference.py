@@ -13,7 +13,7 @@ from numpy.typing import ArrayLike, NDArray
 
 from ._validation import as_square_stack, check_int, check_positive_scalar
 
-__all__ = ["PlainSinkhornResult", "plain_sinkhorn", "truncated_sinkhorn"]
+__all__ = ["PlainSinkhornResult", "plain_sinkhorn", "truncated_sinkhorn", "truncated_sinkhorn_path"]
 
 
 @dataclass(frozen=True)
@@ -69,6 +69,31 @@ def truncated_sinkhorn(logits: ArrayLike, temperature: float = 1.0, *, sweeps: i
     for _ in range(sweeps):
         X = _sweep(X)
     return np.exp(X).reshape(G.shape)
+
+
+def truncated_sinkhorn_path(
+    logits: ArrayLike, temperature: float = 1.0, *, sweeps: tuple[int, ...] = (1, 2, 5, 10, 20, 50)
+) -> dict[int, NDArray[np.float64]]:
+    """Matrices after exactly ``s`` sweeps for every ``s`` in ``sweeps``, computed in one pass.
+
+    Equivalent to ``{s: truncated_sinkhorn(logits, temperature, sweeps=s) for s in sweeps}``
+    but costs only ``max(sweeps)`` sweeps.
+    """
+    G = as_square_stack(logits, "logits")
+    T = check_positive_scalar(temperature, "temperature")
+    if isinstance(sweeps, (int, np.integer)):
+        sweeps = (sweeps,)
+    counts = sorted({check_int(s, "sweeps", minimum=1) for s in sweeps})
+    if not counts:
+        raise ValueError("sweeps must name at least one sweep count")
+    X = _log_kernel(G, T, G.shape[-1])
+    done, out = 0, {}
+    for s in counts:
+        for _ in range(s - done):
+            X = _sweep(X)
+        done = s
+        out[s] = np.exp(X).reshape(G.shape)
+    return out
 
 
 def plain_sinkhorn(

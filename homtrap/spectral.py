@@ -12,7 +12,7 @@ from numpy.typing import ArrayLike, NDArray
 from ._validation import as_square_stack
 from .subspace import marginal_error
 
-__all__ = ["lambda2", "sigma2", "singular_values"]
+__all__ = ["lambda2", "sigma2", "sigma2_gap", "singular_values"]
 
 #: matrices closer than this to doubly stochastic use the Lemma-2 fast path
 _DS_ATOL = 1e-9
@@ -103,3 +103,29 @@ def lambda2(M: ArrayLike) -> NDArray[np.float64]:
         mods = np.sort(np.abs(np.linalg.eigvals(flat[~ds])), axis=-1)
         out[~ds] = mods[:, -2]
     return out.reshape(batch)[()]
+
+
+def sigma2_gap(M: ArrayLike) -> NDArray[np.float64]:
+    r"""The gap :math:`1 - \sigma_2(M)^2` of a doubly-stochastic matrix, accurate near :math:`\sigma_2 = 1`.
+
+    For :math:`M \in \mathcal B_n`, :math:`1 - \sigma_2^2` is the second-smallest eigenvalue
+    (algebraic connectivity) of the graph Laplacian of :math:`W = MM^\top` built from its
+    off-diagonal entries, which involves no cancellation; ``1 - sigma2(M)**2`` loses all
+    digits once :math:`1 - \sigma_2 \lesssim 10^{-16}`. Used in Part II (low temperature).
+
+    Parameters
+    ----------
+    M : array_like, shape (..., n, n)
+        Doubly-stochastic matrices (row and column sums within 1e-9 of one), ``n >= 2``.
+    """
+    A = as_square_stack(M, "M", min_n=2)
+    flat = A.reshape(-1, *A.shape[-2:])
+    if not np.all(_doubly_stochastic(flat)):
+        raise ValueError("M must be doubly stochastic (row and column sums within 1e-9 of one, entries >= 0)")
+    n = A.shape[-1]
+    W = np.matmul(A, np.swapaxes(A, -1, -2))
+    d = np.arange(n)
+    W[..., d, d] = 0.0
+    lap = -W
+    lap[..., d, d] = W.sum(axis=-1)
+    return np.clip(np.linalg.eigvalsh(lap)[..., 1], 0.0, None)[()]

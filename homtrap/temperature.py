@@ -21,6 +21,7 @@ from .subspace import double_centre
 
 __all__ = [
     "TemperatureSweep",
+    "assignment_gap",
     "assignment_permutation",
     "entropic_objective",
     "first_order_sigma2",
@@ -153,6 +154,41 @@ def assignment_permutation(logits: ArrayLike) -> NDArray[np.int64]:
     for k, g in enumerate(flat):  # scipy's solver takes one matrix at a time
         _, out[k] = linear_sum_assignment(g, maximize=True)
     return out.reshape(*G.shape[:-2], n)
+
+
+def assignment_gap(logits: ArrayLike) -> NDArray[np.float64]:
+    r"""Gap :math:`\Delta` between the best and the second-best assignment value.
+
+    :math:`\Delta = \max_\pi \sum_i G_{i\pi(i)} - \max_{\pi \ne \pi^\star} \sum_i G_{i\pi(i)}`,
+    computed with ``n`` assignment solves, each forbidding one edge of the optimum
+    :math:`\pi^\star` (every other permutation misses at least one of them). ``0`` means a tie.
+    Controls the low-temperature limit (Part II).
+
+    Parameters
+    ----------
+    logits : array_like, shape (..., n, n), n >= 2
+
+    Returns
+    -------
+    ndarray, shape (...)
+    """
+    G = as_square_stack(logits, "logits", min_n=2)
+    n = G.shape[-1]
+    flat = G.reshape(-1, n, n)
+    out = np.empty(flat.shape[0])
+    rows = np.arange(n)
+    for k, g in enumerate(flat):
+        _, best = linear_sum_assignment(g, maximize=True)
+        top = g[rows, best].sum()
+        forbid = np.abs(g).max() * (n + 1) * 4 + 1.0  # makes the forbidden edge never optimal
+        second = -np.inf
+        for i in range(n):
+            h = g.copy()
+            h[i, best[i]] -= forbid
+            _, p = linear_sum_assignment(h, maximize=True)
+            second = max(second, g[rows, p].sum())
+        out[k] = top - second
+    return out.reshape(G.shape[:-2])[()]
 
 
 def entropic_objective(logits: ArrayLike, M: ArrayLike, temperature: float) -> NDArray[np.float64]:
