@@ -29,7 +29,7 @@ from .random import random_dsm, random_logits
 from .sinkhorn import ConvergenceError, ConvergenceWarning, SinkhornResult, sinkhorn, sinkhorn_solve
 from .residual import ACTIVATIONS, ResidualTrajectory, gelu, relu, residual_stack
 from .reference import PlainSinkhornResult, plain_sinkhorn, truncated_sinkhorn, truncated_sinkhorn_path
-from .spectral import lambda2, sigma2, sigma2_gap, singular_values
+from .spectral import lambda2, sigma2, sigma2_gap, sigma_rms, singular_values
 from .subspace import (
     centering_projector,
     detail,
@@ -100,6 +100,7 @@ __all__ = [
     "sigma2",
     "sigma2_gap",
     "sigma2_sweep",
+    "sigma_rms",
     "singular_values",
     "sinkhorn",
     "sinkhorn_solve",

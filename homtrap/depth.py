@@ -19,8 +19,10 @@ def effective_depth(sigma2: ArrayLike, eps: ArrayLike) -> NDArray[np.float64] | 
     .. math::
         D_\text{eff}(\varepsilon) = \left\lceil \frac{\ln(1/\varepsilon)}{\ln(1/\sigma_2)} \right\rceil ,
 
-    computed exactly (the ceiling is corrected against rounding by checking
-    :math:`\sigma_2^{L-1} > \varepsilon \ge \sigma_2^L`). It is infinite when
+    with the ceiling checked against the powers themselves
+    (:math:`\sigma_2^{L-1} > \varepsilon \ge \sigma_2^L` in floating point), so an
+    off-by-one from rounding the logarithms cannot occur; at an exact tie such as
+    ``(0.1, 0.01)`` the answer follows numpy's rounding of the power. It is infinite when
     :math:`\sigma_2 = 1` and equals 1 when :math:`\sigma_2 = 0`.
 
     Parameters

@@ -12,7 +12,7 @@ from numpy.typing import ArrayLike, NDArray
 from ._validation import as_square_stack
 from .subspace import marginal_error
 
-__all__ = ["lambda2", "sigma2", "sigma2_gap", "singular_values"]
+__all__ = ["lambda2", "sigma2", "sigma2_gap", "sigma_rms", "singular_values"]
 
 #: matrices closer than this to doubly stochastic use the Lemma-2 fast path
 _DS_ATOL = 1e-9
@@ -129,3 +129,16 @@ def sigma2_gap(M: ArrayLike) -> NDArray[np.float64]:
     lap = -W
     lap[..., d, d] = W.sum(axis=-1)
     return np.clip(np.linalg.eigvalsh(lap)[..., 1], 0.0, None)[()]
+
+
+def sigma_rms(M: ArrayLike) -> NDArray[np.float64]:
+    r"""Root-mean-square singular value of a doubly-stochastic matrix on the detail subspace.
+
+    .. math:: \sigma_{\mathrm{rms}}(M) = \sqrt{\frac{\|M\|_F^2 - 1}{n - 1}} = \sqrt{\frac{\|PMP\|_F^2}{n-1}},
+
+    the factor by which a typical (uniformly random) detail vector contracts in mean square,
+    against the worst case :math:`\sigma_2` (Part I, Part III). Valid for doubly-stochastic ``M``.
+    """
+    A = as_square_stack(M, "M", min_n=2)
+    n = A.shape[-1]
+    return np.sqrt(np.clip(((A * A).sum(axis=(-2, -1)) - 1.0) / (n - 1), 0.0, None))[()]

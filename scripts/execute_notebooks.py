@@ -244,6 +244,15 @@ def execute_notebook(path: Path) -> None:
         resources={"metadata": {"path": str(path.parent)}},
     )
     client.execute()
+    errors = [
+        (i, o.get("ename"), o.get("evalue"))
+        for i, c in enumerate(nb.cells)
+        if c.cell_type == "code"
+        for o in c.get("outputs", [])
+        if o.get("output_type") == "error"
+    ]
+    if errors:  # e.g. raised while a figure was being rendered for display
+        raise CellExecutionError(f"error outputs in cells {errors}", "", "")
     normalise(nb)
     set_footer(nb, _outputs_signature(nb) != _outputs_signature(before), previous_date)
     normalise(nb)
@@ -268,6 +277,9 @@ def main(argv: list[str] | None = None) -> int:
 
     # Inherited by the kernel process started by nbclient.
     os.environ["PYTHONHASHSEED"] = "0"
+    # Small batched linear algebra is faster (and steadier) on one BLAS thread per kernel.
+    for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+        os.environ.setdefault(var, "1")
     # Silences debugpy's frozen-modules notice at kernel start-up.
     os.environ.setdefault("PYDEVD_DISABLE_FILE_VALIDATION", "1")
 

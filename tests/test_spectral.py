@@ -279,3 +279,10 @@ def test_matrix_power_decay_bounded_between_lambda2_and_sigma2(M, k):
     d = np.linalg.norm(np.linalg.matrix_power(M, k) - 1 / n, 2)
     assert d <= float(ht.sigma2(M)) ** k + 1e-9
     assert d >= float(ht.lambda2(M)) ** k - 1e-4
+
+
+def test_sigma_rms_is_rms_of_detail_singular_values():
+    M = ht.random_dsm(9, 0.6, size=4, rng=12)
+    s = np.linalg.svd(M, compute_uv=False)[:, 1:]
+    np.testing.assert_allclose(ht.sigma_rms(M), np.sqrt((s**2).mean(axis=1)), atol=1e-10)
+    assert ht.sigma_rms(np.full((4, 4), 0.25)) == 0.0
