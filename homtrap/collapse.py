@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
-from scipy import stats
+from scipy import special, stats
 
 from ._validation import as_real_array, as_vector_stack, check_int, check_positive_scalar
 from .normalization import normalize_detail
@@ -19,10 +19,12 @@ __all__ = [
     "amplitude_snr",
     "chi2_tail_bounds",
     "collapse_depth",
+    "ln_direction_mean",
     "noisy_ln_cosines",
     "quantize",
     "sphere_cap_bound",
     "sphere_cap_probability",
+    "sphere_inner_product_law",
     "theorem1_bound",
     "theorem1_probability",
 ]
@@ -199,3 +201,35 @@ def quantize(x: ArrayLike, fmt: str = "bfloat16") -> NDArray[np.float64]:
         bits = ((bits + rounding) >> 16) << 16
         return bits.astype(np.uint32).view(np.float32).astype(np.float64)
     raise ValueError(f"fmt must be 'bfloat16' or 'float16', got {fmt!r}")
+
+
+def ln_direction_mean(r: ArrayLike, k: int) -> NDArray[np.float64] | np.float64:
+    r"""Mean alignment :math:`h_k(r) = \mathbb E\,\langle u, s/\|s\|\rangle` of the LayerNorm direction.
+
+    For :math:`u = (s + g)/\|s + g\|` with :math:`g \sim \mathcal N(0, \nu^2 I_k)` in a
+    :math:`k`-dimensional space and :math:`r = \|s\|/\nu`,
+
+    .. math:: h_k(r) = \frac{r}{\sqrt 2}\,\frac{\Gamma(\tfrac{k+1}{2})}{\Gamma(\tfrac k2 + 1)}\,
+              {}_1F_1\!\left(\tfrac12; \tfrac k2 + 1; -\tfrac{r^2}{2}\right),
+
+    so that :math:`\mathbb E\langle u, v\rangle = h_k(r)\,h_k(r')\cos(s, s')` for independent
+    noises (Part IV, Figure 2). :math:`h_k(r) \approx r\sqrt{1/k}` for small :math:`r` and
+    :math:`\to 1` as :math:`r \to \infty`.
+    """
+    rr = as_real_array(r, "r")
+    if np.any(rr < 0):
+        raise ValueError("r must be >= 0")
+    k = check_int(k, "k", minimum=1)
+    c = np.exp(special.gammaln((k + 1) / 2) - special.gammaln(k / 2 + 1))
+    return (rr / np.sqrt(2) * c * special.hyp1f1(0.5, k / 2 + 1, -(rr**2) / 2))[()]
+
+
+def sphere_inner_product_law(k: int) -> stats.rv_continuous:
+    r"""Law of :math:`\langle U, V\rangle` for independent uniform :math:`U, V` on the unit sphere of :math:`\mathbb R^k`.
+
+    Density :math:`\propto (1 - t^2)^{(k-3)/2}` on :math:`[-1, 1]`, i.e.
+    :math:`2\,\mathrm{Beta}(\tfrac{k-1}{2}, \tfrac{k-1}{2}) - 1`: mean 0, variance :math:`1/k`.
+    The collapsed histogram of Figure 2 (Part IV). Returns a frozen ``scipy.stats`` law; ``k >= 2``.
+    """
+    k = check_int(k, "k", minimum=2)
+    return stats.beta((k - 1) / 2, (k - 1) / 2, loc=-1.0, scale=2.0)

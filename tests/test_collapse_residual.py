@@ -109,3 +109,25 @@ def test_gelu_and_activation_errors():
         ht.residual_stack(np.ones((1, 3)) + np.arange(3), ht.random_dsm(3, 1.0, size=2, rng=0), "swish")
     with pytest.raises(ValueError, match="layers"):
         ht.residual_stack(np.arange(4.0), ht.random_dsm(3, 1.0, size=2, rng=0))
+
+
+def test_ln_direction_mean_against_monte_carlo_and_limits():
+    rng = np.random.default_rng(21)
+    k = 31
+    e = np.zeros(k)
+    e[0] = 1.0
+    for r in (0.5, 3.0, 10.0):
+        g = rng.standard_normal((40_000, k))
+        u = (r * e + g) / np.linalg.norm(r * e + g, axis=1, keepdims=True)
+        mc = u[:, 0]
+        assert abs(mc.mean() - ht.ln_direction_mean(r, k)) < 5 * mc.std() / np.sqrt(mc.size)
+    assert ht.ln_direction_mean(0.0, k) == 0.0
+    assert ht.ln_direction_mean(1e4, k) == pytest.approx(1.0, abs=1e-4)
+
+
+def test_sphere_inner_product_law_moments_and_samples():
+    k = 20
+    law = ht.sphere_inner_product_law(k)
+    assert law.mean() == pytest.approx(0.0, abs=1e-12) and law.var() == pytest.approx(1 / k)
+    c = ht.noisy_ln_cosines(np.zeros(k + 1), np.zeros(k + 1), 1.0, 20_000, rng=22)
+    assert stats.kstest(c, law.cdf).pvalue > 1e-3
