@@ -22,6 +22,7 @@ __all__ = [
     "ln_direction_mean",
     "noisy_ln_cosines",
     "quantize",
+    "reduced_ln_cosines",
     "sphere_cap_bound",
     "sphere_cap_probability",
     "sphere_inner_product_law",
@@ -233,3 +234,31 @@ def sphere_inner_product_law(k: int) -> stats.rv_continuous:
     """
     k = check_int(k, "k", minimum=2)
     return stats.beta((k - 1) / 2, (k - 1) / 2, loc=-1.0, scale=2.0)
+
+
+def reduced_ln_cosines(
+    a: ArrayLike, a_prime: ArrayLike, k: int, draws: int, *, rng: int | np.random.Generator | None = None
+) -> NDArray[np.float64]:
+    r"""Exact samples of :math:`\langle u, v\rangle` at O(1) cost per draw (Part IV, Theorem 1).
+
+    Same law as :func:`noisy_ln_cosines` in a detail space of dimension :math:`k`, for signals
+    whose coordinates in an orthonormal basis of the plane they span are ``a`` and
+    ``a_prime`` (2-vectors, in units of the noise level :math:`\nu`). Rotation invariance
+    reduces the two :math:`k`-dimensional noises to two Gaussian pairs in the plane, one
+    shared Gaussian coordinate along the direction of the second noise's out-of-plane part,
+    and two independent :math:`\chi^2` variables with :math:`k-2` and :math:`k-3` degrees of
+    freedom (chapter 11 proves the reduction). Needs ``k >= 4``.
+    """
+    p0 = as_real_array(a, "a").reshape(-1)
+    q0 = as_real_array(a_prime, "a_prime").reshape(-1)
+    if p0.size != 2 or q0.size != 2:
+        raise ValueError("a and a_prime must be 2-vectors (coordinates in the plane of the two signals)")
+    k = check_int(k, "k", minimum=4)
+    draws = check_int(draws, "draws", minimum=1)
+    gen = _generator(rng)
+    h, h2 = gen.standard_normal((2, draws, 2))
+    A = gen.chisquare(k - 2, draws)
+    z = gen.standard_normal(draws)
+    B = gen.chisquare(k - 3, draws)
+    p, q = p0 + h, q0 + h2
+    return ((p * q).sum(axis=1) + np.sqrt(A) * z) / np.sqrt(((p * p).sum(axis=1) + A) * ((q * q).sum(axis=1) + z * z + B))

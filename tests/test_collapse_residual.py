@@ -131,3 +131,17 @@ def test_sphere_inner_product_law_moments_and_samples():
     assert law.mean() == pytest.approx(0.0, abs=1e-12) and law.var() == pytest.approx(1 / k)
     c = ht.noisy_ln_cosines(np.zeros(k + 1), np.zeros(k + 1), 1.0, 20_000, rng=22)
     assert stats.kstest(c, law.cdf).pvalue > 1e-3
+
+
+def test_reduced_ln_cosines_matches_full_simulation():
+    n = 40
+    k = n - 1
+    rng = np.random.default_rng(23)
+    Q, _ = np.linalg.qr(ht.centering_projector(n)[:, : n - 1])  # basis of V_perp
+    a, ap = np.array([2.0, 0.0]), np.array([1.0, 1.5])
+    s, sp = Q[:, 0] * a[0] + Q[:, 1] * a[1], Q[:, 0] * ap[0] + Q[:, 1] * ap[1]
+    full = ht.noisy_ln_cosines(s, sp, 1.0, 20_000, rng=rng)
+    red = ht.reduced_ln_cosines(a, ap, k, 20_000, rng=rng)
+    assert stats.ks_2samp(full, red).pvalue > 1e-3
+    with pytest.raises(ValueError, match="k"):
+        ht.reduced_ln_cosines(a, ap, 3, 10)
