@@ -30,7 +30,7 @@ from .layers import max_product_norm, power_distances, product_distances, realis
 from .normalization import layer_norm, normalize_detail
 from .random import random_dsm, random_logits
 from .sinkhorn import ConvergenceError, ConvergenceWarning, SinkhornResult, sinkhorn, sinkhorn_solve
-from .residual import ACTIVATIONS, ResidualTrajectory, gelu, relu, residual_stack
+from .residual import ACTIVATIONS, ResidualTrajectory, gelu, lipschitz_constant, relu, residual_stack
 from .reference import PlainSinkhornResult, plain_sinkhorn, truncated_sinkhorn, truncated_sinkhorn_path
 from .spectral import lambda2, sigma2, sigma2_gap, sigma_rms, singular_values
 from .subspace import (
@@ -84,6 +84,7 @@ __all__ = [
     "is_doubly_stochastic",
     "lambda2",
     "layer_norm",
+    "lipschitz_constant",
     "ln_direction_mean",
     "marginal_error",
     "max_product_norm",

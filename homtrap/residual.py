@@ -14,7 +14,7 @@ from numpy.typing import ArrayLike, NDArray
 
 from ._validation import as_real_array, as_square_stack, as_vector_stack
 
-__all__ = ["ACTIVATIONS", "ResidualTrajectory", "gelu", "relu", "residual_stack"]
+__all__ = ["ACTIVATIONS", "ResidualTrajectory", "gelu", "lipschitz_constant", "relu", "residual_stack"]
 
 Activation = Callable[[NDArray[np.float64]], NDArray[np.float64]]
 
@@ -30,6 +30,36 @@ def gelu(z: NDArray[np.float64]) -> NDArray[np.float64]:
     Not 1-Lipschitz: its slope peaks at about 1.13 (near :math:`z \approx 1.5`).
     """
     return 0.5 * z * (1.0 + np.tanh(np.sqrt(2.0 / np.pi) * (z + 0.044715 * z**3)))
+
+
+def _gelu_slope(z: NDArray[np.float64]) -> NDArray[np.float64]:
+    c = np.sqrt(2.0 / np.pi)
+    u = c * (z + 0.044715 * z**3)
+    t = np.tanh(u)
+    return 0.5 * (1.0 + t) + 0.5 * z * (1.0 - t * t) * c * (1.0 + 3 * 0.044715 * z * z)
+
+
+def lipschitz_constant(activation: str) -> float:
+    r"""Lipschitz constant :math:`\sup_z |\varphi'(z)|` of a named activation.
+
+    1 for ``"relu"`` and ``"tanh"``; for ``"gelu"`` (tanh approximation) the maximum of the
+    closed-form derivative, about 1.129, located by a dense grid and refined by bisection on
+    the second derivative's sign (Part V).
+    """
+    if activation in ("relu", "tanh"):
+        return 1.0
+    if activation != "gelu":
+        raise ValueError(f"activation must be one of {sorted(ACTIVATIONS)}, got {activation!r}")
+    z = np.linspace(0.0, 5.0, 50_001)
+    i = int(np.argmax(_gelu_slope(z)))
+    lo, hi = z[max(i - 1, 0)], z[min(i + 1, z.size - 1)]
+    for _ in range(60):  # golden-section-free refinement: the slope is unimodal near its peak
+        m1, m2 = lo + (hi - lo) / 3, hi - (hi - lo) / 3
+        if _gelu_slope(np.array(m1)) < _gelu_slope(np.array(m2)):
+            lo = m1
+        else:
+            hi = m2
+    return float(_gelu_slope(np.array((lo + hi) / 2)))
 
 
 #: the activations the book uses, by name

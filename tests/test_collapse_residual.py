@@ -145,3 +145,13 @@ def test_reduced_ln_cosines_matches_full_simulation():
     assert stats.ks_2samp(full, red).pvalue > 1e-3
     with pytest.raises(ValueError, match="k"):
         ht.reduced_ln_cosines(a, ap, 3, 10)
+
+
+def test_lipschitz_constants():
+    z = np.linspace(-8, 8, 400_001)
+    fd = np.abs(np.diff(ht.gelu(z)) / np.diff(z)).max()
+    assert ht.lipschitz_constant("gelu") == pytest.approx(fd, abs=1e-6)
+    assert ht.lipschitz_constant("gelu") == pytest.approx(1.128993, abs=2e-6)
+    assert ht.lipschitz_constant("relu") == ht.lipschitz_constant("tanh") == 1.0
+    with pytest.raises(ValueError, match="activation"):
+        ht.lipschitz_constant("swish")
