@@ -12,6 +12,8 @@ from typing import Literal
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
+from threadpoolctl import threadpool_limits
+
 from . import _sinkhorn_kernels as _k
 from ._validation import as_square_stack, check_int, check_positive_scalar
 
@@ -193,9 +195,12 @@ def sinkhorn_solve(
     newton = np.empty(B, dtype=np.int64)
     err = np.empty(B)
     chunk = max(1, _CHUNK_BYTES // (8 * n * n))
-    for start in range(0, B, chunk):
-        sl = slice(start, min(start + chunk, B))
-        M[sl], u[sl], v[sl], iters[sl], newton[sl], err[sl] = _solve_chunk(np.ascontiguousarray(Z[sl]), tol, max_iter)
+    # the kernels are many small batched BLAS calls: one BLAS thread is faster and steadier
+    # than several competing ones (the limit is restored on exit; defaults are never changed)
+    with threadpool_limits(limits=1, user_api="blas"):
+        for start in range(0, B, chunk):
+            sl = slice(start, min(start + chunk, B))
+            M[sl], u[sl], v[sl], iters[sl], newton[sl], err[sl] = _solve_chunk(np.ascontiguousarray(Z[sl]), tol, max_iter)
     return SinkhornResult(
         matrix=M.reshape(G.shape),
         log_u=u.reshape(*batch_shape, n),
