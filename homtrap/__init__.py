@@ -32,9 +32,14 @@ from .random import random_dsm, random_logits
 from .sinkhorn import ConvergenceError, ConvergenceWarning, SinkhornResult, sinkhorn, sinkhorn_solve
 from .residual import ACTIVATIONS, ResidualTrajectory, gelu, lipschitz_constant, relu, residual_stack
 from .reference import PlainSinkhornResult, plain_sinkhorn, truncated_sinkhorn, truncated_sinkhorn_path
-from .spectral import lambda2, sigma2, sigma2_gap, sigma_rms, singular_values
+from .spectral import departure_from_normality, lambda2, sigma2, sigma2_gap, sigma_rms, singular_values
 from .subspace import (
     centering_projector,
+    circulant,
+    cosine,
+    detail_basis,
+    detail_block,
+    entropy,
     detail,
     double_centre,
     is_doubly_stochastic,
@@ -71,13 +76,19 @@ __all__ = [
     "book_palette",
     "centering_projector",
     "chi2_tail_bounds",
+    "circulant",
     "collapse_depth",
+    "cosine",
+    "departure_from_normality",
     "detail",
+    "detail_basis",
+    "detail_block",
     "diagnose",
     "double_centre",
     "effective_depth",
     "effective_depth_product",
     "entropic_objective",
+    "entropy",
     "first_order_sigma2",
     "gelu",
     "high_temperature_effective_depth",

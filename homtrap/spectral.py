@@ -12,7 +12,7 @@ from numpy.typing import ArrayLike, NDArray
 from ._validation import as_square_stack
 from .subspace import marginal_error
 
-__all__ = ["lambda2", "sigma2", "sigma2_gap", "sigma_rms", "singular_values"]
+__all__ = ["departure_from_normality", "lambda2", "sigma2", "sigma2_gap", "sigma_rms", "singular_values"]
 
 #: matrices closer than this to doubly stochastic use the Lemma-2 fast path
 _DS_ATOL = 1e-9
@@ -142,3 +142,10 @@ def sigma_rms(M: ArrayLike) -> NDArray[np.float64]:
     A = as_square_stack(M, "M", min_n=2)
     n = A.shape[-1]
     return np.sqrt(np.clip(((A * A).sum(axis=(-2, -1)) - 1.0) / (n - 1), 0.0, None))[()]
+
+
+def departure_from_normality(M: ArrayLike) -> NDArray[np.float64]:
+    r"""Commutator norm :math:`\|MM^\top - M^\top M\|_F` of each matrix (0 exactly for normal matrices)."""
+    A = as_square_stack(M, "M")
+    At = np.swapaxes(A, -1, -2)
+    return np.linalg.norm(A @ At - At @ A, axis=(-2, -1))[()]

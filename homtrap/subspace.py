@@ -12,11 +12,16 @@ from ._validation import as_square_stack, as_vector_stack, check_int, check_posi
 
 __all__ = [
     "centering_projector",
+    "circulant",
+    "cosine",
     "detail",
+    "detail_basis",
+    "detail_block",
     "double_centre",
     "is_doubly_stochastic",
     "marginal_error",
     "mean_part",
+    "entropy",
     "permutation_matrix",
     "uniform_barycenter",
 ]
@@ -55,6 +60,62 @@ def double_centre(X: ArrayLike) -> NDArray[np.float64]:
     X = as_square_stack(X, "X")
     X = X - X.mean(axis=-1, keepdims=True)
     return X - X.mean(axis=-2, keepdims=True)
+
+
+def detail_basis(n: int) -> NDArray[np.float64]:
+    r"""An orthonormal basis :math:`Q \in \mathbb R^{n \times (n-1)}` of :math:`V_\perp` (Helmert basis).
+
+    Column :math:`j` is :math:`(\mathbf 1_{j} , -j, 0, \dots)/\sqrt{j(j+1)}`: deterministic,
+    so results do not depend on a QR factorisation's sign conventions.
+    """
+    n = check_int(n, "n", minimum=2)
+    Q = np.zeros((n, n - 1))
+    for j in range(1, n):
+        Q[:j, j - 1] = 1.0
+        Q[j, j - 1] = -float(j)
+        Q[:, j - 1] /= np.sqrt(j * (j + 1))
+    return Q
+
+
+def detail_block(M: ArrayLike) -> NDArray[np.float64]:
+    r"""The matrix :math:`B = Q^\top M Q` of :math:`M` restricted to :math:`V_\perp`, batched.
+
+    For a doubly-stochastic :math:`M`, the singular values of :math:`M` are 1 together with
+    those of :math:`B` (Lemma 2), and products of layers act on :math:`V_\perp` as products of
+    their blocks.
+    """
+    A = as_square_stack(M, "M", min_n=2)
+    Q = detail_basis(A.shape[-1])
+    return np.swapaxes(Q, 0, 1) @ A @ Q
+
+
+def circulant(c: ArrayLike) -> NDArray[np.float64]:
+    r"""Circulant matrices with first rows ``c`` (shape ``(..., n)``): :math:`C_{ij} = c_{(j - i) \bmod n}`."""
+    c = as_vector_stack(c, "c")
+    n = c.shape[-1]
+    idx = (np.arange(n)[None, :] - np.arange(n)[:, None]) % n
+    return c[..., idx]
+
+
+def entropy(M: ArrayLike) -> NDArray[np.float64]:
+    r"""Entropy :math:`H(M) = -\sum_{ij} M_{ij}\log M_{ij}` (with :math:`0\log 0 = 0`) of each matrix."""
+    A = as_square_stack(M, "M")
+    if np.any(A < 0):
+        raise ValueError("M must be entrywise non-negative")
+    from scipy.special import xlogy
+
+    return (-xlogy(A, A).sum(axis=(-2, -1)))[()]
+
+
+def cosine(x: ArrayLike, y: ArrayLike) -> NDArray[np.float64]:
+    """Cosine of the angle between ``x`` and ``y`` along the last axis (batched, broadcasting)."""
+    a = as_vector_stack(x, "x")
+    b = as_vector_stack(y, "y")
+    na = np.linalg.norm(a, axis=-1)
+    nb = np.linalg.norm(b, axis=-1)
+    if np.any(na == 0) or np.any(nb == 0):
+        raise ValueError("x and y must be non-zero vectors (the angle of a zero vector is undefined)")
+    return ((a * b).sum(axis=-1) / (na * nb))[()]
 
 
 def marginal_error(M: ArrayLike) -> NDArray[np.float64]:

@@ -239,3 +239,30 @@ def test_double_centre_is_PXP_and_batched():
     np.testing.assert_allclose(ht.double_centre(X), P @ X @ P, atol=1e-14)
     np.testing.assert_allclose(ht.double_centre(X).sum(axis=-1), 0, atol=1e-13)
     np.testing.assert_allclose(ht.double_centre(X).sum(axis=-2), 0, atol=1e-13)
+
+
+def test_detail_basis_and_block():
+    Q = ht.detail_basis(6)
+    np.testing.assert_allclose(Q.T @ Q, np.eye(5), atol=1e-14)
+    np.testing.assert_allclose(Q.T @ np.ones(6), 0, atol=1e-14)
+    np.testing.assert_allclose(Q @ Q.T, ht.centering_projector(6), atol=1e-14)
+    M = ht.random_dsm(6, 0.5, size=3, rng=13)
+    B = ht.detail_block(M)
+    s = np.linalg.svd(M, compute_uv=False)
+    np.testing.assert_allclose(np.linalg.svd(B, compute_uv=False), s[:, 1:], atol=1e-9)
+    with pytest.raises(ValueError, match="n"):
+        ht.detail_basis(1)
+
+
+def test_circulant_entropy_cosine():
+    c = np.array([0.5, 0.3, 0.2])
+    C = ht.circulant(c)
+    np.testing.assert_array_equal(C, [[0.5, 0.3, 0.2], [0.2, 0.5, 0.3], [0.3, 0.2, 0.5]])
+    assert ht.circulant(np.stack([c, c])).shape == (2, 3, 3)
+    assert ht.entropy(np.full((4, 4), 0.25)) == pytest.approx(4 * np.log(4))
+    assert ht.entropy(np.eye(3)) == 0.0
+    with pytest.raises(ValueError, match="non-negative"):
+        ht.entropy(-np.eye(2))
+    assert ht.cosine([1.0, 0.0], [1.0, 1.0]) == pytest.approx(1 / np.sqrt(2))
+    with pytest.raises(ValueError, match="zero"):
+        ht.cosine([0.0, 0.0], [1.0, 0.0])

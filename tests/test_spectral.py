@@ -286,3 +286,9 @@ def test_sigma_rms_is_rms_of_detail_singular_values():
     s = np.linalg.svd(M, compute_uv=False)[:, 1:]
     np.testing.assert_allclose(ht.sigma_rms(M), np.sqrt((s**2).mean(axis=1)), atol=1e-10)
     assert ht.sigma_rms(np.full((4, 4), 0.25)) == 0.0
+
+
+def test_departure_from_normality():
+    assert ht.departure_from_normality(ht.circulant(np.array([0.6, 0.3, 0.1]))) == pytest.approx(0.0, abs=1e-15)
+    M = ht.random_dsm(5, 0.5, rng=14)
+    assert ht.departure_from_normality(M) == pytest.approx(np.linalg.norm(M @ M.T - M.T @ M))
