@@ -16,7 +16,6 @@ from numpy.typing import ArrayLike, NDArray
 from scipy.optimize import linear_sum_assignment
 
 from ._validation import as_square_stack, check_open_unit, check_positive_scalar
-from .collapse import collapse_depth
 from .depth import effective_depth_product
 from .layers import max_product_norm, product_distances
 from .spectral import lambda2, sigma2
@@ -28,6 +27,10 @@ __all__ = ["Diagnosis", "diagnose"]
 HOMOGENISING = 0.1
 #: above this sigma_2 a layer is called near-permutation (it keeps at least 99 % of some detail)
 FROZEN = 0.99
+#: layers whose row or column sums are further than this from one are "not doubly stochastic"
+NOT_DS = 1e-6
+#: marginal errors below this are reported as doubly stochastic (rounding-level)
+_DS_ATOL = 1e-9
 
 
 @dataclass(frozen=True)
@@ -60,12 +63,14 @@ class Diagnosis:
     snr : float or None
         Spectral SNR :math:`\\gamma_L = \\prod\\sigma_2 \\cdot \\|x_\\perp\\| / (\\nu\\sqrt{n-1})` if a noise level was given.
     collapse_depth : float or None
-        Layers after which Theorem 1 guarantees :math:`8\\gamma \\le 1` (repeating the stack).
+        Layers (the stack repeated cyclically) after which :math:`8\\gamma \\le 1`, counted exactly.
     residual_change_bound : float
         :math:`\\prod_\\ell (1 + \\sigma_2(M_\\ell)) - 1`: the most a residual stack with 1-Lipschitz
         branches can change the detail, relative to its size.
     verdicts : tuple of str
         Plain-language findings.
+    detail_profile : ndarray, shape (L,)
+        :math:`\\|M_k \\cdots M_1 - J/n\\|_2` for :math:`k = 1, \\dots, L`.
     """
 
     n: int
@@ -84,6 +89,7 @@ class Diagnosis:
     collapse_depth: float | None
     residual_change_bound: float
     verdicts: tuple[str, ...] = field(default=())
+    detail_profile: NDArray[np.float64] | None = None
 
     def summary_rows(self) -> list[tuple[str, str]]:
         """The report as (quantity, value) rows, values formatted to 3 significant digits."""
@@ -93,7 +99,7 @@ class Diagnosis:
             ("matrix size n, layers L", f"{self.n}, {self.layers}"),
             ("sigma_2", rng(self.sigma2)),
             ("|lambda_2|", rng(self.lambda2)),
-            ("marginal error", rng(self.marginal_error)),
+            ("marginal error", "<= 1e-09 (doubly stochastic)" if self.marginal_error.max() <= _DS_ATOL else rng(self.marginal_error)),
             ("||M - J/n||_2", rng(self.distance_to_uniform)),
             ("distance to nearest permutation", rng(self.distance_to_permutation)),
             ("entropy / (n log n)", rng(self.entropy_ratio)),
@@ -104,7 +110,7 @@ class Diagnosis:
         ]
         if self.snr is not None:
             rows.append(("spectral SNR after the stack", g(self.snr)))
-            rows.append(("collapse guaranteed after (layers)", g(self.collapse_depth)))
+            rows.append(("layers until 8 gamma <= 1", g(self.collapse_depth)))
         return rows
 
     def __repr__(self) -> str:
@@ -122,7 +128,7 @@ class Diagnosis:
         return f"<table><thead><tr><th>quantity</th><th>value</th></tr></thead><tbody>{body}</tbody></table><ul>{verdicts}</ul>"
 
     def plot(self, ax=None):
-        """One-call figure: per-layer sigma_2 and |lambda_2|, and the detail left after k layers."""
+        """One-call figure: per-layer sigma_2 and |lambda_2|, the bound prod sigma_2 and the detail left after k layers."""
         import matplotlib.pyplot as plt
 
         if ax is None:
@@ -130,10 +136,11 @@ class Diagnosis:
         k = np.arange(1, self.layers + 1)
         ax.plot(k, self.sigma2, "o-", label=r"$\sigma_2(M_\ell)$")
         ax.plot(k, self.lambda2, "s--", label=r"$|\lambda_2(M_\ell)|$")
-        ax.plot(k, np.cumprod(self.sigma2), ":", label=r"$\prod_{\ell\le k}\sigma_2$ (bound)")
+        ax.plot(k, np.cumprod(self.sigma2), ":", label=r"$\prod_{\ell\leq k}\sigma_2$ (bound)")
+        if self.detail_profile is not None:
+            ax.plot(k, np.maximum(self.detail_profile, 1e-300), "-", label=r"$\|M_k\cdots M_1 - J/n\|_2$ (detail left)")
         ax.set_yscale("log")
         ax.set_xlabel("layer")
-        ax.set_ylim(top=1.5)
         ax.axhline(1.0, color="0.5", lw=0.8)
         ax.legend()
         return ax
@@ -223,28 +230,31 @@ def diagnose(
     ent = _entropy_ratio(A)
     s2c = np.clip(s2, 0.0, 1.0)
     d_eff = _cyclic_effective_depth(s2c, e)
-    left = float(product_distances(A[None])[0, -1])
+    profile = product_distances(A[None])[0]
+    left = float(profile[-1])
     pnorm = float(max_product_norm(A[None])[0])
     res_bound = float(np.prod(1.0 + s2c) - 1.0)
     snr = coll = None
     if noise_std is not None:
         nu = check_positive_scalar(noise_std, "noise_std")
         x_norm = np.sqrt(n) if detail_norm is None else check_positive_scalar(detail_norm, "detail_norm")
-        snr = float(np.prod(s2c) * x_norm / (nu * np.sqrt(n - 1)))
-        per_layer = float(np.prod(s2c) ** (1.0 / L))
-        coll = float(collapse_depth(per_layer, x_norm, nu, n, 1.0))
+        gamma0 = x_norm / (nu * np.sqrt(n - 1))
+        snr = float(np.prod(s2c) * gamma0)
+        # layers (the stack repeated cyclically) until 8 gamma <= 1, counted exactly
+        coll = 0.0 if 8 * gamma0 <= 1 else _cyclic_effective_depth(s2c, min(1.0 / (8 * gamma0), 1 - 1e-16))
     elif detail_norm is not None:
         raise ValueError("detail_norm is only used together with noise_std")
 
     verdicts = []
-    if merr.max() > 1e-6:
+    if merr.max() > NOT_DS:
         verdicts.append(f"not exactly doubly stochastic (marginal error up to {merr.max():.2g}): products may grow "
                         f"(max product norm {pnorm:.3g}); run Sinkhorn to convergence")
     if np.all(s2 < HOMOGENISING):
         verdicts.append(f"homogeneity trap: every layer keeps at most {100 * s2.max():.2g}% of any detail; "
                         f"{100 * left:.2g}% survives the stack")
     elif np.all(s2 > FROZEN):
-        verdicts.append("near-permutation layers: detail is routed, not mixed (sigma_2 close to 1); low temperature regime")
+        verdicts.append("sigma_2 close to 1 in every layer: some detail direction passes nearly unchanged "
+                        "(near-permutation layers, as at low temperature, or weakly coupled blocks)")
     else:
         verdicts.append(f"detail shrinks to {eps:g} of its size within {d_eff:.3g} layers at worst")
     if s2.max() < HOMOGENISING:
@@ -252,9 +262,11 @@ def diagnose(
                         f"{100 * s2.max():.2g}% per layer ({100 * res_bound:.2g}% over the stack)")
     if snr is not None:
         if 8 * snr <= 1:
-            verdicts.append(f"orthogonal collapse at the LayerNorm: spectral SNR {snr:.2g} <= 1/8, so LN outputs of any "
-                            "two inputs are nearly orthogonal (Theorem 1)")
+            verdicts.append(f"orthogonal collapse at the LayerNorm: spectral SNR {snr:.2g} <= 1/8; the mean LN cosine of two "
+                            f"inputs is then at most about {snr**2 / (1 + snr**2):.2g} and its spread is the noise floor "
+                            "1/sqrt(n-1) (Part IV)")
         else:
             verdicts.append(f"spectral SNR {snr:.2g} > 1/8: Theorem 1 does not force collapse yet "
-                            f"(guaranteed after about {coll:.3g} layers like these)")
-    return Diagnosis(n, L, s2, l2, merr, dist_u, dist_p, ent, e, d_eff, left, pnorm, snr, coll, res_bound, tuple(verdicts))
+                            f"(8 gamma <= 1 after {coll:.3g} layers like these)")
+    return Diagnosis(n, L, s2, l2, merr, dist_u, dist_p, ent, e, d_eff, left, pnorm, snr, coll, res_bound,
+                     tuple(verdicts), profile)

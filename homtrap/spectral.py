@@ -32,7 +32,8 @@ def _centered_norm(M: NDArray[np.float64]) -> NDArray[np.float64]:
     n = M.shape[-1]
     A = M - 1.0 / n
     ev = np.linalg.eigvalsh(np.matmul(A.swapaxes(-1, -2), A))
-    return np.sqrt(np.clip(ev[..., -1], 0.0, None))
+    # sigma_2 <= 1 for a doubly-stochastic matrix; clip rounding excursions (e.g. 1 + 4e-13)
+    return np.sqrt(np.clip(ev[..., -1], 0.0, 1.0))
 
 
 def sigma2(M: ArrayLike, *, assume_doubly_stochastic: bool | None = None) -> NDArray[np.float64]:

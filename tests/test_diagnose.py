@@ -76,3 +76,26 @@ def test_bad_input(kwargs, match):
     M = kwargs.pop("M")
     with pytest.raises((ValueError, TypeError), match=match):
         ht.diagnose(M, **kwargs)
+
+
+def test_collapse_depth_counts_cyclically_and_plot_draws_detail():
+    A = np.stack([0.9 * np.eye(4) + 0.1 / 4, 0.01 * np.eye(4) + 0.99 / 4])
+    nu = 8 / (5 * np.sqrt(3))
+    d = ht.diagnose(A, noise_std=nu, detail_norm=1.0)
+    gamma0 = 1.0 / (nu * np.sqrt(3))
+    s = d.sigma2
+    brute = next(k for k in range(0, 100) if 8 * gamma0 * np.prod(np.resize(s, k)) <= 1)
+    assert d.collapse_depth == brute == 2
+    import matplotlib
+
+    matplotlib.use("Agg")
+    ax = d.plot()
+    ax.figure.savefig(__import__("io").BytesIO(), format="png")  # mathtext must render
+    assert len(ax.lines) == 5  # sigma2, lambda2, bound, detail left, the line at 1
+
+
+def test_sigma2_never_exceeds_one_for_doubly_stochastic_input():
+    G = ht.random_logits(4, size=256, rng=np.random.default_rng(20260122))[26]
+    M = ht.sinkhorn(G, 0.05)
+    assert ht.sigma2(M) <= 1.0
+    assert np.isfinite(ht.effective_depth(ht.sigma2(M), 0.01)) or ht.sigma2(M) == 1.0
