@@ -59,7 +59,7 @@ def _single_page(site: Path) -> str:
 
 def _print(browser, url: str, out: Path) -> None:
     tab = browser.new_page()
-    tab.goto(url, wait_until="load")
+    tab.goto(url, wait_until="load", timeout=300_000)
     if tab.locator("script[src*='mathjax']").count():
         tab.wait_for_function("window.MathJax && MathJax.startup && MathJax.startup.promise", timeout=120_000)
         tab.evaluate("MathJax.startup.promise")
