@@ -29,6 +29,9 @@ import pytest
 import yaml
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "scripts"))
+from print_pdf import CHROMIUM_ARGS  # noqa: E402  the same browser flags as the PDF command
+
 ARTIFACTS = ROOT / "artifacts" / "screenshots"
 
 #: console messages that appear on every Jupyter Book 1.x page and are harmless
@@ -104,17 +107,7 @@ def browser():
         pytest.skip("playwright is not installed")
     with sync_playwright() as p:
         try:
-            b = p.chromium.launch(
-                executable_path=exe,
-                args=[
-                    "--no-sandbox",
-                    "--disable-gpu",
-                    "--disable-background-networking",
-                    "--disable-component-update",
-                    "--disable-sync",
-                    "--no-first-run",
-                ],
-            )
+            b = p.chromium.launch(executable_path=exe, args=CHROMIUM_ARGS)
         except Exception as exc:  # noqa: BLE001 - any launch failure means: no usable browser
             pytest.skip(f"Chromium at {exe} could not be started: {exc}")
         yield b
