@@ -19,7 +19,7 @@ from ._validation import as_square_stack, check_open_unit, check_positive_scalar
 from .depth import effective_depth_product
 from .layers import max_product_norm, product_distances
 from .spectral import lambda2, sigma2
-from .subspace import marginal_error
+from .subspace import entropy, marginal_error
 
 __all__ = ["Diagnosis", "diagnose"]
 
@@ -148,9 +148,7 @@ class Diagnosis:
 
 def _entropy_ratio(M: NDArray[np.float64]) -> NDArray[np.float64]:
     n = M.shape[-1]
-    with np.errstate(divide="ignore", invalid="ignore"):
-        H = -np.where(M > 0, M * np.log(np.where(M > 0, M, 1.0)), 0.0).sum(axis=(-2, -1))
-    return H / (n * np.log(n))
+    return np.atleast_1d(entropy(np.clip(M, 0.0, None))) / (n * np.log(n))
 
 
 def _distance_to_permutation(M: NDArray[np.float64]) -> NDArray[np.float64]:

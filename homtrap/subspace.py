@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
+from scipy.special import xlogy
 
 from ._validation import as_square_stack, as_vector_stack, check_int, check_positive_scalar
 
@@ -102,8 +103,6 @@ def entropy(M: ArrayLike) -> NDArray[np.float64]:
     A = as_square_stack(M, "M")
     if np.any(A < 0):
         raise ValueError("M must be entrywise non-negative")
-    from scipy.special import xlogy
-
     return (-xlogy(A, A).sum(axis=(-2, -1)))[()]
 
 

@@ -15,9 +15,9 @@ from scipy.optimize import linear_sum_assignment
 
 from ._validation import as_real_array, as_square_stack, check_int, check_positive_scalar
 from .random import _generator, random_logits
-from .sinkhorn import sinkhorn_solve
+from .sinkhorn import ConvergenceError, sinkhorn_solve
 from .spectral import sigma2
-from .subspace import double_centre
+from .subspace import double_centre, entropy
 
 __all__ = [
     "TemperatureSweep",
@@ -115,8 +115,6 @@ def sigma2_sweep(
             G = random_logits(n, size=trials, rng=gen, scale=scale)
         res = sinkhorn_solve(G, float(T), tol=tol)
         if not res.all_converged:
-            from .sinkhorn import ConvergenceError
-
             raise ConvergenceError(f"Sinkhorn missed tol={tol} at T={T}: error {res.marginal_error.max():.3g}")
         s2[i] = sigma2(res.matrix, assume_doubly_stochastic=True)
         it[i] = res.iterations
@@ -201,6 +199,4 @@ def entropic_objective(logits: ArrayLike, M: ArrayLike, temperature: float) -> N
     T = check_positive_scalar(temperature, "temperature")
     if np.any(M < 0):
         raise ValueError("M must be entrywise non-negative")
-    with np.errstate(divide="ignore", invalid="ignore"):
-        ent = -np.where(M > 0, M * np.log(np.where(M > 0, M, 1.0)), 0.0).sum(axis=(-2, -1))
-    return (G * M).sum(axis=(-2, -1)) + T * ent
+    return (G * M).sum(axis=(-2, -1)) + T * entropy(M)
