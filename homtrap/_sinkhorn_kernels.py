@@ -28,15 +28,20 @@ as the observed rate predicts too many remaining sweeps.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 from numpy.typing import NDArray
 
 Array = NDArray[np.float64]
 
-#: absorb the scalings into the log-potentials once |log a| or |log b| exceeds this
-_ABSORB_LOG = 30.0
-#: switch a matrix to Newton when Sinkhorn predicts more sweeps than this
-_SWITCH_SWEEPS = 40
+#: absorb the scalings into the log-potentials once a scaling leaves [1/_ABSORB, _ABSORB]
+_ABSORB = 1e13
+#: switch a matrix to Newton when Sinkhorn predicts more sweeps than switch_sweeps(n)
+_SWITCH_BASE = 40
+_SWITCH_PER_N = 2.0
+#: sweeps between two estimates of a matrix's convergence rate
+_RATE_EVERY = 4
 #: maximum number of step halvings in the Newton line search
 _MAX_HALVINGS = 40
 
@@ -48,104 +53,197 @@ def logsumexp_axis(x: Array, axis: int) -> Array:
     return np.squeeze(np.log(s) + m, axis=axis)
 
 
-def column_potential(Z: Array, u: Array) -> Array:
-    """The ``v`` that makes every column of ``exp(Z + u + v)`` sum to exactly one."""
-    return -logsumexp_axis(Z + u[:, :, None], axis=1)
+def switch_sweeps(n: int) -> float:
+    """Sweeps Sinkhorn may still need before Newton is cheaper.
 
-
-def matrix_from_potentials(Z: Array, u: Array, v: Array) -> Array:
-    """``exp(Z + u 1^T + 1 v^T)`` for a batch."""
-    return np.exp(Z + u[:, :, None] + v[:, None, :])
+    A sweep costs ``O(n^2)``, a Newton step ``O(n^3)`` (``M M^T`` and a linear solve), and
+    Newton needs a handful of steps, so the break-even number of sweeps grows with ``n``.
+    """
+    return _SWITCH_BASE + _SWITCH_PER_N * n
 
 
 def marginal_errors(M: Array) -> Array:
-    """Largest absolute deviation of a row or column sum from one, per matrix."""
-    row = np.abs(M.sum(axis=2) - 1.0).max(axis=1)
-    col = np.abs(M.sum(axis=1) - 1.0).max(axis=1)
+    """Largest absolute deviation of a row or column sum from one, per matrix of a ``(B, n, n)`` stack.
+
+    The sums are batched matrix-vector products with a vector of ones (BLAS), several
+    times faster than ``sum`` along the short contiguous rows.
+    """
+    B, n, _ = M.shape
+    row = np.abs(np.matmul(M, np.ones((B, n, 1)))[:, :, 0] - 1.0).max(axis=1)
+    col = np.abs(np.matmul(np.ones((B, 1, n)), M)[:, 0, :] - 1.0).max(axis=1)
     return np.maximum(row, col)
 
 
+@dataclass
+class SweepResult:
+    """Outcome of :func:`sinkhorn_sweeps` for a chunk of ``B`` matrices.
+
+    ``matrix == exp(Z + u[:, :, None] + v[:, None, :])`` up to rounding; its column sums
+    are exact (to rounding) and ``err`` is its largest row-sum error. ``slow`` marks the
+    matrices stopped because Sinkhorn would need too many further sweeps (or produced a
+    non-finite scaling); their ``u`` is a safe starting point for Newton.
+    """
+
+    u: Array
+    v: Array
+    matrix: Array
+    err: Array
+    sweeps: NDArray[np.int64]
+    slow: NDArray[np.bool_]
+
+
 def sinkhorn_sweeps(
-    Z: Array, u: Array, v: Array, tol: float, budget: NDArray[np.int64]
-) -> tuple[Array, Array, NDArray[np.int64], Array, NDArray[np.bool_]]:
-    """Run stabilised Sinkhorn sweeps until each matrix converges or looks slow.
+    Z: Array,
+    u: Array | None,
+    tol: float,
+    budget: NDArray[np.int64],
+    *,
+    adaptive: bool = True,
+    out: Array | None = None,
+    work: Array | None = None,
+    unshifted: bool = False,
+) -> SweepResult:
+    """Stabilised, batched Sinkhorn sweeps from the row potential ``u``.
+
+    One ``exp`` builds the kernel ``K = exp(Z + u + v0)`` with the column potential ``v0``
+    that makes every column sum to one; afterwards each sweep is two batched
+    matrix-vector products on the scalings ``a, b`` (``M = diag(a) K diag(b)``), and the
+    row error of the current iterate comes free with the first of them. The scalings are
+    absorbed into ``u, v`` (one more ``exp``) only when they drift outside
+    ``[1e-13, 1e13]``, which happens at low temperature only. Matrices that finish are
+    recorded at once and dropped from the working set in batches, so finished matrices
+    cost almost nothing. Row and column sums are batched matrix-vector products (BLAS),
+    not ``sum`` reductions, which are several times slower on small rows.
 
     Parameters
     ----------
     Z : ndarray, shape (B, n, n)
-        Scaled logits.
-    u, v : ndarray, shape (B, n)
-        Initial log-potentials (updated copies are returned).
+        Scaled logits (not modified).
+    u : ndarray, shape (B, n), or None
+        Initial row log-potentials; ``None`` means zero.
     tol : float
-        Target marginal error.
+        Target row-sum error (column sums are exact after every sweep).
     budget : ndarray of int, shape (B,)
-        Maximum number of sweeps per matrix.
+        Maximum number of sweeps per matrix (0 returns the column-normalised start).
+    adaptive : bool, default True
+        Stop a matrix early, marking it ``slow``, when its observed rate predicts more than
+        ``switch_sweeps(n)`` further sweeps. ``False`` runs every matrix until ``tol`` or its
+        budget (used to time the sweep itself).
+    out : ndarray, shape (B, n, n), optional
+        Where to write the matrices (a new array otherwise).
+    work : ndarray, shape (B, n, n), optional
+        Scratch space for the kernel (a new array otherwise); overwritten.
+    unshifted : bool, default False
+        With ``u=None``: the caller guarantees ``|Z| < 700``, so ``exp(Z)`` needs no
+        column shift (saves two passes over the data).
 
     Returns
     -------
-    u, v : ndarray, shape (B, n)
-        Log-potentials after the last sweep (column sums exact).
-    sweeps : ndarray of int, shape (B,)
-        Sweeps used per matrix.
-    err : ndarray, shape (B,)
-        Row-sum error after the last sweep.
-    slow : ndarray of bool, shape (B,)
-        Matrices stopped because the observed rate predicts more than
-        ``_SWITCH_SWEEPS`` further sweeps (hand them to Newton).
+    SweepResult
     """
-    B = Z.shape[0]
-    u = u.copy()
-    v = v.copy()
-    sweeps = np.zeros(B, dtype=np.int64)
-    err = np.full(B, np.inf)
-    slow = np.zeros(B, dtype=bool)
-    active = np.flatnonzero(budget > 0)
-    while active.size:
-        Za, ua, va = Z[active], u[active], v[active]
-        K = matrix_from_potentials(Za, ua, va)
-        a = np.ones_like(ua)
-        b = np.ones_like(va)
-        prev = np.full(active.size, np.inf)
-        local = np.zeros(active.size, dtype=np.int64)
-        room = budget[active] - sweeps[active]
-        running = np.ones(active.size, dtype=bool)
+    B, n, _ = Z.shape
+    zero_u = u is None
+    u0 = np.zeros((B, n)) if zero_u else u
+    u = u0.copy()
+    K = np.empty_like(Z) if work is None else work
+    if zero_u and unshifted:
+        m = np.zeros((B, n))
+        np.exp(Z, out=K)
+    else:
+        if zero_u:
+            m = Z.max(axis=1)
+            np.subtract(Z, m[:, None, :], out=K)
+        else:
+            np.add(Z, u[:, :, None], out=K)
+            m = K.max(axis=1)
+            K -= m[:, None, :]
+        np.exp(K, out=K)  # every column has an entry exactly 1: no overflow, no zero column
+    b = 1.0 / np.matmul(np.ones((B, 1, n)), K)[:, 0, :]
+    v = -m
+    a = np.ones((B, n))
+    res = SweepResult(u=np.empty((B, n)), v=np.empty((B, n)), matrix=np.empty_like(Z) if out is None else out,
+                      err=np.full(B, np.inf), sweeps=np.zeros(B, dtype=np.int64), slow=np.zeros(B, dtype=bool))
+    idx = np.arange(B)  # chunk position of each row of K, a, b
+    k = 0  # sweeps done (the same for every matrix still in the working set)
+    room = np.asarray(budget, dtype=np.int64).copy()
+    e_old = np.full(B, np.inf)  # error _RATE_EVERY sweeps ago
+    live = np.ones(B, dtype=bool)
+    a_fin = np.empty((B, n))  # final scalings of the finished matrices still in the working set
+    b_fin = np.empty((B, n))
+    scratch = np.empty((B, n))
+    log_switch = np.log(tol) if tol > 0 else -np.inf
+    switch = switch_sweeps(n)
+
+    def flush() -> None:
+        """Write the finished matrices of the working set: M = diag(a) K diag(b)."""
+        f = np.flatnonzero(~live)
+        if f.size == B:  # the whole chunk, never compacted: write in place
+            np.multiply(K, a_fin[:, :, None], out=res.matrix)
+            res.matrix *= b_fin[:, None, :]
+        elif f.size:
+            Mf = K[f]
+            Mf *= a_fin[f][:, :, None]
+            Mf *= b_fin[f][:, None, :]
+            res.matrix[idx[f]] = Mf
+
+    room_min = int(room.min())
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         while True:
             Kb = np.matmul(K, b[:, :, None])[:, :, 0]
-            e = np.abs(a * Kb - 1.0).max(axis=1)  # row error of the current iterate
-            a = 1.0 / Kb
-            b = 1.0 / np.matmul(a[:, None, :], K)[:, 0, :]
-            local += running
-            # the error e belongs to the iterate before this sweep; record it
-            err_now = np.where(running, e, prev)
-            rate = np.where(np.isfinite(prev) & (prev > 0), err_now / np.where(prev > 0, prev, 1.0), 0.0)
-            done = err_now <= tol
-            with np.errstate(divide="ignore", invalid="ignore"):
-                predicted = np.where(
-                    (rate > 0) & (rate < 1), np.log(tol / np.maximum(err_now, tol)) / np.log(rate), np.inf
-                )
-            is_slow = (local >= 3) & ((rate >= 1) | (predicted > _SWITCH_SWEEPS)) & ~done
-            out = local >= room
-            stop = running & (done | is_slow | out)
-            slow_new = stop & is_slow & ~done
-            prev = err_now
-            running &= ~stop
-            # record the stopping matrices
-            if stop.any():
-                idx = np.flatnonzero(stop)
-                slow[active[idx]] = slow_new[idx]
-            drift = max(np.abs(np.log(a)).max(initial=0.0), np.abs(np.log(b)).max(initial=0.0))
-            if not running.any() or drift > _ABSORB_LOG or (local.max() % 64 == 0):
-                break
-        # absorb scalings and the bookkeeping for this block of sweeps
-        ua = ua + np.log(a)
-        va = va + np.log(b)
-        u[active], v[active] = ua, va
-        sweeps[active] = sweeps[active] + local
-        err[active] = prev
-        keep = running
-        # matrices that stopped: leave them; the rest continue with a fresh kernel
-        active = active[keep]
-    return u, v, sweeps, err, slow
+            r = np.multiply(a, Kb, out=scratch[: idx.size])
+            r -= 1.0
+            e = np.abs(r, out=r).max(axis=1)  # row error of the iterate (a, b)
+            check = k % _RATE_EVERY == 0
+            compact = absorb = False
+            # the common sweep stops here: nobody converged, nobody out of budget, no rate check
+            if check or not (e.min() > tol) or k >= room_min:  # `not >` also catches NaN
+                stop = ~(e > tol) | (k >= room)
+                slow = np.zeros(idx.size, dtype=bool)
+                if adaptive and check:
+                    # rate per sweep over the last _RATE_EVERY sweeps; predicted sweeps still needed
+                    log_rate = (np.log(e) - np.log(e_old)) / _RATE_EVERY
+                    predicted = (log_switch - np.log(e)) / log_rate
+                    slow = live & ~stop & (k >= _RATE_EVERY) & ((log_rate >= 0) | (predicted > switch))
+                    stop |= slow
+                    e_old = e
+                stop &= live
+                if stop.any():
+                    j = np.flatnonzero(stop)
+                    g = idx[j]
+                    aj, bj = a[j], b[j]
+                    a_fin[j], b_fin[j] = aj, bj
+                    uj, vj = u[g] + np.log(aj), v[g] + np.log(bj)
+                    bad = ~(np.isfinite(uj).all(axis=1) & np.isfinite(vj).all(axis=1))
+                    uj[bad] = u0[g[bad]]  # a scaling overflowed: Newton restarts from the input
+                    res.u[g], res.v[g], res.err[g], res.sweeps[g] = uj, vj, e[j], k
+                    res.slow[g] = slow[j] | bad
+                    live[j] = False
+                    n_live = np.count_nonzero(live)
+                    if n_live == 0:
+                        break
+                    # drop finished matrices in batches (and at once after a non-finite scaling)
+                    compact = bool(bad.any()) or 4 * n_live <= 3 * live.size
+                    room_min = int(room[live].min())
+            a = np.divide(1.0, Kb, out=a)
+            b = np.divide(1.0, np.matmul(a[:, None, :], K)[:, 0, :], out=b)
+            k += 1
+            if check:
+                lo, hi = min(a.min(), b.min()), max(a.max(), b.max())
+                absorb = not (1.0 / _ABSORB <= lo and hi <= _ABSORB)
+            if compact or (absorb and not live.all()):
+                flush()
+                keep = np.flatnonzero(live)
+                K, a, b, a_fin, b_fin = K[keep], a[keep], b[keep], a_fin[keep], b_fin[keep]
+                idx, room, e_old, live = idx[keep], room[keep], e_old[keep], live[keep]
+            if absorb:
+                # absorb the scalings into the potentials and rebuild the kernel (entries <= 1)
+                u[idx] += np.log(a)
+                v[idx] += np.log(b)
+                K = np.exp(Z[idx] + u[idx][:, :, None] + v[idx][:, None, :])
+                a = np.ones_like(a)
+                b = np.ones_like(b)
+        flush()
+    return res
 
 
 def evaluate_dual(Z: Array, u: Array) -> tuple[Array, Array, Array, Array]:
@@ -166,7 +264,18 @@ def evaluate_dual(Z: Array, u: Array) -> tuple[Array, Array, Array, Array]:
 
 def newton_steps(
     Z: Array, u: Array, tol: float, budget: NDArray[np.int64]
-) -> tuple[Array, Array, NDArray[np.int64], Array]:
+) -> tuple[Array, Array, Array, NDArray[np.int64], Array]:
+    """Damped Newton iterations on the reduced dual (see :func:`_newton_steps`), without floating-point warnings.
+
+    Trial steps may overflow; they are rejected by the line search (non-finite objective).
+    """
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+        return _newton_steps(Z, u, tol, budget)
+
+
+def _newton_steps(
+    Z: Array, u: Array, tol: float, budget: NDArray[np.int64]
+) -> tuple[Array, Array, Array, NDArray[np.int64], Array]:
     """Damped Newton iterations on the reduced dual ``F(u)`` for a batch.
 
     Each step solves ``L du = -(r - 1)`` where ``L`` is the Laplacian of ``W = M M^T``
@@ -178,6 +287,8 @@ def newton_steps(
     -------
     u, v : ndarray, shape (B, n)
         Log-potentials with exact column sums.
+    M : ndarray, shape (B, n, n)
+        ``exp(Z + u + v)``, the column-normalised matrix.
     steps : ndarray of int, shape (B,)
         Newton steps used per matrix.
     err : ndarray, shape (B,)
@@ -228,4 +339,4 @@ def newton_steps(
         err[active] = en
         keep = (en > tol) & (steps[active] < budget[active]) & (stall[active] < 8)
         active = active[keep]
-    return u, v, steps, err
+    return u, v, M, steps, err

@@ -20,10 +20,11 @@ __all__ = [
     "check_positive_scalar",
     "check_int",
     "check_open_unit",
+    "finite_range",
 ]
 
 
-def as_real_array(x: ArrayLike, name: str) -> NDArray[np.float64]:
+def as_real_array(x: ArrayLike, name: str, *, check_finite: bool = True) -> NDArray[np.float64]:
     """Convert ``x`` to a finite float64 array, rejecting non-real and non-finite input.
 
     Parameters
@@ -32,6 +33,9 @@ def as_real_array(x: ArrayLike, name: str) -> NDArray[np.float64]:
         The input.
     name : str
         The argument's name, used in error messages.
+    check_finite : bool, default True
+        ``False`` leaves the NaN/inf check to the caller (who then calls :func:`finite_range`,
+        which also returns the range).
 
     Returns
     -------
@@ -58,13 +62,25 @@ def as_real_array(x: ArrayLike, name: str) -> NDArray[np.float64]:
     if arr.size == 0:
         raise ValueError(f"{name} must not be empty, got shape {arr.shape}")
     arr = arr.astype(np.float64, copy=False)
-    bad = ~np.isfinite(arr)
-    if bad.any():
-        raise ValueError(f"{name} must be finite; found {int(bad.sum())} NaN/inf entries")
+    if check_finite:
+        finite_range(arr, name)
     return arr
 
 
-def as_square_stack(x: ArrayLike, name: str, *, min_n: int = 1) -> NDArray[np.float64]:
+def finite_range(arr: NDArray[np.float64], name: str) -> tuple[float, float]:
+    """``(min, max)`` of a float array, raising ``ValueError`` if any entry is NaN or infinite.
+
+    ``min`` and ``max`` propagate NaN and show infinities: two fast reductions instead of a
+    boolean mask over the whole array.
+    """
+    lo, hi = float(arr.min()), float(arr.max())
+    if not (np.isfinite(lo) and np.isfinite(hi)):
+        bad = int(np.count_nonzero(~np.isfinite(arr)))
+        raise ValueError(f"{name} must be finite; found {bad} NaN/inf entries")
+    return lo, hi
+
+
+def as_square_stack(x: ArrayLike, name: str, *, min_n: int = 1, check_finite: bool = True) -> NDArray[np.float64]:
     """Validate a stack of square matrices of shape ``(..., n, n)``.
 
     Parameters
@@ -81,7 +97,7 @@ def as_square_stack(x: ArrayLike, name: str, *, min_n: int = 1) -> NDArray[np.fl
     ndarray of float64
         The validated array.
     """
-    arr = as_real_array(x, name)
+    arr = as_real_array(x, name, check_finite=check_finite)
     if arr.ndim < 2:
         raise ValueError(f"{name} must have at least 2 dimensions (..., n, n), got shape {arr.shape}")
     if arr.shape[-1] != arr.shape[-2]:

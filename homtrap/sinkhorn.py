@@ -5,22 +5,57 @@ Used by every chapter; introduced in :doc:`book/01_dsm_detail_subspace`.
 
 from __future__ import annotations
 
+import threading
 import warnings
+from contextlib import nullcontext
 from dataclasses import dataclass
 from typing import Literal
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from threadpoolctl import threadpool_limits
+from threadpoolctl import ThreadpoolController
 
 from . import _sinkhorn_kernels as _k
-from ._validation import as_square_stack, check_int, check_positive_scalar
+from ._validation import as_square_stack, check_int, check_positive_scalar, finite_range
 
 __all__ = ["ConvergenceError", "ConvergenceWarning", "SinkhornResult", "sinkhorn", "sinkhorn_solve"]
 
 #: bytes of float64 data per chunk of matrices processed together (fits in L2/L3 cache)
-_CHUNK_BYTES = 1 << 21
+_CHUNK_BYTES = 1 << 20
+
+#: problems with fewer entries than this run without the BLAS thread limit
+_LIMIT_MIN_ENTRIES = 1 << 16
+#: scratch buffers up to this many bytes are kept between calls (per thread)
+_WORKSPACE_MAX_BYTES = 1 << 24
+
+_CONTROLLER: ThreadpoolController | None = None
+_LOCAL = threading.local()
+
+
+def _workspace(shape: tuple[int, int, int]) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    """Two scratch arrays of ``shape``, reused between calls in the same thread.
+
+    Fresh multi-megabyte arrays are paid for in page faults on first touch (on the test
+    machine ~0.5 ms per 2 MB, as much as the whole computation at high temperature), so the
+    chunk buffers are kept. Buffers above ``_WORKSPACE_MAX_BYTES`` are not kept.
+    """
+    size = shape[0] * shape[1] * shape[2]
+    if 8 * size > _WORKSPACE_MAX_BYTES:
+        return np.empty(shape), np.empty(shape)
+    cached = getattr(_LOCAL, "buffers", None)
+    if cached is None or cached[0].size < size:
+        cached = (np.empty(size), np.empty(size))
+        _LOCAL.buffers = cached
+    return cached[0][:size].reshape(shape), cached[1][:size].reshape(shape)
+
+
+def _blas_controller() -> ThreadpoolController:
+    """One ThreadpoolController per process: building it scans the loaded libraries (~1 ms)."""
+    global _CONTROLLER
+    if _CONTROLLER is None:
+        _CONTROLLER = ThreadpoolController()
+    return _CONTROLLER
 
 
 class ConvergenceWarning(RuntimeWarning):
@@ -69,46 +104,72 @@ class SinkhornResult:
 
 
 #: logits whose standard deviation exceeds this are solved by temperature annealing
-_ANNEAL_START = 2.0
+_ANNEAL_START = 5.0
+#: logits below this in absolute value are exponentiated without a shift
+_EXP_SAFE = 600.0
 #: ratio between successive annealing temperatures
 _ANNEAL_FACTOR = 3.0
 #: marginal error targeted at the intermediate annealing stages
 _ANNEAL_TOL = 1e-5
 
 
-def _solve_stage(Z, u, tol, budget):
-    """Sweeps while they are fast, then Newton; returns (u, v, sweeps, newton)."""
-    v = _k.column_potential(Z, u)
-    u, v, sweeps, _, _ = _k.sinkhorn_sweeps(Z, u, v, tol, budget)
-    v = _k.column_potential(Z, u)
-    err = _k.marginal_errors(_k.matrix_from_potentials(Z, u, v))
+def _solve_stage(Z, u, tol, budget, out=None, work=None, unshifted=False):
+    """Sweeps while they are fast, then Newton; returns (u, v, M, sweeps, newton)."""
+    sw = _k.sinkhorn_sweeps(Z, u, tol, budget, out=out, work=work, unshifted=unshifted)
+    u, v, M = sw.u, sw.v, sw.matrix
     newton = np.zeros(Z.shape[0], dtype=np.int64)
-    need = np.flatnonzero((err > tol) & (sweeps < budget))
+    need = np.flatnonzero(~(sw.err <= tol) & (sw.sweeps < budget))
     if need.size:
-        un, vn, steps, _ = _k.newton_steps(Z[need], u[need], tol, budget[need] - sweeps[need])
-        u[need], v[need], newton[need] = un, vn, steps
-    return u, v, sweeps, newton
+        un, vn, Mn, steps, _ = _k.newton_steps(Z[need], u[need], tol, budget[need] - sw.sweeps[need])
+        u[need], v[need], M[need], newton[need] = un, vn, Mn, steps
+    return u, v, M, sw.sweeps, newton
 
 
-def _solve_chunk(Z: NDArray[np.float64], tol: float, max_iter: int):
-    """Solve one chunk; low-temperature matrices are reached by annealing (epsilon-scaling)."""
+def _spread(Z: NDArray[np.float64]) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    """Mean and standard deviation of each matrix's entries, in two fast passes.
+
+    Uses ``E[Z^2] - E[Z]^2``; where that cancels (an offset much larger than the spread) or
+    overflows (huge logits) a careful shifted and scaled computation takes over.
+    """
+    B, n, _ = Z.shape
+    flat = Z.reshape(B, n * n)
+    with np.errstate(over="ignore", invalid="ignore"):
+        mean = np.matmul(flat[:, None, :], np.ones((B, n * n, 1)))[:, 0, 0] / flat.shape[1]
+        var = np.matmul(flat[:, None, :], flat[:, :, None])[:, 0, 0] / flat.shape[1] - mean * mean
+        careful = ~np.isfinite(var) | (var <= 1e-6 * mean * mean)
+    std = np.sqrt(np.maximum(var, 0.0))
+    if careful.any():
+        X = flat[careful] - flat[careful, :1]
+        big = np.maximum(np.abs(X).max(axis=1), 1e-300)
+        std[careful] = big * (X / big[:, None]).std(axis=1)
+    return mean, std
+
+
+def _solve_chunk(
+    Z: NDArray[np.float64], tol: float, max_iter: int, out: NDArray[np.float64], work: NDArray[np.float64], bound: float
+):
+    """Solve one chunk into ``out``; low-temperature matrices are reached by annealing (epsilon-scaling).
+
+    ``Z`` (the scaled logits) is not modified; ``work`` is scratch space of the same shape;
+    ``bound`` is an upper bound of ``max |Z|``.
+    """
     B = Z.shape[0]
-    # shift each row to max 0: exact in floating point and harmless (absorbed in log_u below)
-    shift = Z.max(axis=2)
-    Z = Z - shift[:, :, None]
-    # standard deviation of the logits, computed without squaring huge numbers
-    big = np.maximum(-Z.min(axis=(1, 2)), 1e-300)
-    spread = big * (Z / big[:, None, None]).std(axis=(1, 2))
     # lam scales the logits: stage k solves lam_k * Z, starting where Sinkhorn is fast
-    lam = np.minimum(1.0, _ANNEAL_START / np.maximum(spread, 1e-300))
-    u = -Z.max(axis=2) * lam[:, None]
+    if bound <= _ANNEAL_START:  # the spread is at most max |Z|: no annealing, no need to compute it
+        lam = np.ones(B)
+    else:
+        lam = np.minimum(1.0, _ANNEAL_START / np.maximum(_spread(Z)[1], 1e-300))
+    u = None
     iters = np.zeros(B, dtype=np.int64)
     newton = np.zeros(B, dtype=np.int64)
     stage = np.flatnonzero(lam < 1.0)
+    if stage.size:
+        # the first stage starts from the row maxima, so that every row of exp(lam Z + u) peaks at 1
+        u = -Z.max(axis=2) * lam[:, None]
     while stage.size:
         Zs = Z[stage] * lam[stage, None, None]
         budget = max_iter - iters[stage]
-        us, _, sw, nw = _solve_stage(Zs, u[stage], max(tol, _ANNEAL_TOL), budget)
+        us, _, _, sw, nw = _solve_stage(Zs, u[stage], max(tol, _ANNEAL_TOL), budget)
         iters[stage] += sw + nw
         newton[stage] += nw
         new_lam = np.minimum(1.0, lam[stage] * _ANNEAL_FACTOR)
@@ -116,12 +177,13 @@ def _solve_chunk(Z: NDArray[np.float64], tol: float, max_iter: int):
         lam[stage] = new_lam
         stage = stage[(new_lam < 1.0) & (iters[stage] < max_iter)]
     budget = np.maximum(max_iter - iters, 0)
-    u, v, sw, nw = _solve_stage(Z, u, tol, budget)
+    u, v, M, sw, nw = _solve_stage(Z, u, tol, budget, out=out, work=work, unshifted=bound < _EXP_SAFE)
+    if M is not out:
+        out[...] = M
     iters += sw + nw
     newton += nw
-    M = _k.matrix_from_potentials(Z, u, v)
-    err = _k.marginal_errors(M)
-    return M, u - shift, v, iters, newton, err
+    err = _k.marginal_errors(out)
+    return u, v, iters, newton, err
 
 
 def sinkhorn_solve(
@@ -178,29 +240,46 @@ def sinkhorn_solve(
     >>> bool(res.all_converged), np.round(res.matrix.sum(axis=0), 12).tolist()
     (True, [1.0, 1.0])
     """
-    G = as_square_stack(logits, "logits")
+    G = as_square_stack(logits, "logits", check_finite=False)
+    lo, hi = finite_range(G, "logits")
     T = check_positive_scalar(temperature, "temperature")
     tol = check_positive_scalar(tol, "tol")
     max_iter = check_int(max_iter, "max_iter", minimum=1)
     batch_shape, n = G.shape[:-2], G.shape[-1]
     with np.errstate(over="ignore"):
-        Z = (G / T).reshape(-1, n, n)
-    if not np.all(np.isfinite(Z)):
+        bound = max(-lo, hi) / T  # largest |logits / T|
+    if not np.isfinite(bound):
         raise ValueError(f"logits / temperature overflows float64 (temperature={T}); use a larger temperature")
-    B = Z.shape[0]
-    M = np.empty_like(Z)
+    flat = G.reshape(-1, n, n)
+    B = flat.shape[0]
+    M = np.empty((B, n, n))
     u = np.empty((B, n))
     v = np.empty((B, n))
     iters = np.empty(B, dtype=np.int64)
     newton = np.empty(B, dtype=np.int64)
     err = np.empty(B)
-    chunk = max(1, _CHUNK_BYTES // (8 * n * n))
-    # the kernels are many small batched BLAS calls: one BLAS thread is faster and steadier
-    # than several competing ones (the limit is restored on exit; defaults are never changed)
-    with threadpool_limits(limits=1, user_api="blas"):
-        for start in range(0, B, chunk):
-            sl = slice(start, min(start + chunk, B))
-            M[sl], u[sl], v[sl], iters[sl], newton[sl], err[sl] = _solve_chunk(np.ascontiguousarray(Z[sl]), tol, max_iter)
+    chunk = max(1, min(B, _CHUNK_BYTES // (8 * n * n)))
+    starts = range(0, B, chunk)
+
+    def solve(start: int) -> None:
+        sl = slice(start, min(start + chunk, B))
+        Z, work = _workspace((sl.stop - start, n, n))  # this thread's scratch: scaled logits, kernel
+        if T == 1.0:
+            Z = flat[sl]
+        else:
+            np.divide(flat[sl], T, out=Z)
+        u[sl], v[sl], iters[sl], newton[sl], err[sl] = _solve_chunk(Z, tol, max_iter, M[sl], work, bound)
+
+    # The kernels are many small batched BLAS calls: one BLAS thread is faster and steadier
+    # than several competing ones (the limit is restored on exit; defaults are never changed).
+    # Tiny problems skip the limit: setting it costs more than they do, and BLAS does not
+    # thread matrices that small anyway. (Spreading chunks over Python threads does not pay:
+    # measured, numpy's batched matmul does not run concurrently and the small operations
+    # contend for the GIL.)
+    limit = _blas_controller().limit(limits=1, user_api="blas") if B * n * n >= _LIMIT_MIN_ENTRIES else nullcontext()
+    with limit:
+        for start in starts:
+            solve(start)
     return SinkhornResult(
         matrix=M.reshape(G.shape),
         log_u=u.reshape(*batch_shape, n),

@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
+from scipy.linalg.lapack import dsyevx as _dsyevx
 
 from ._validation import as_square_stack
-from .subspace import marginal_error
+from ._sinkhorn_kernels import marginal_errors
 
 __all__ = ["departure_from_normality", "lambda2", "sigma2", "sigma2_gap", "sigma_rms", "singular_values"]
 
@@ -19,7 +20,8 @@ _DS_ATOL = 1e-9
 
 
 def _doubly_stochastic(flat: NDArray[np.float64]) -> NDArray[np.bool_]:
-    return (marginal_error(flat) <= _DS_ATOL) & (flat.min(axis=(-2, -1)) >= -_DS_ATOL)
+    """Row/column sums within ``_DS_ATOL`` of one and entries >= ``-_DS_ATOL``, for a validated ``(B, n, n)`` stack."""
+    return (marginal_errors(flat) <= _DS_ATOL) & (flat.min(axis=(-2, -1)) >= -_DS_ATOL)
 
 
 def singular_values(M: ArrayLike) -> NDArray[np.float64]:
@@ -28,12 +30,38 @@ def singular_values(M: ArrayLike) -> NDArray[np.float64]:
     return np.linalg.svd(M, compute_uv=False)
 
 
+#: from this size on, LAPACK's dsyevx for the top eigenvalue only beats numpy's batched eigvalsh
+_EVX_MIN_N = 24
+
+
+def _top_eigenvalue(C: NDArray[np.float64]) -> NDArray[np.float64]:
+    """Largest eigenvalue of each symmetric matrix of a ``(B, n, n)`` stack (``C`` is overwritten).
+
+    Both routes tridiagonalise; numpy's batched ``eigvalsh`` then finds every eigenvalue,
+    LAPACK's ``dsyevx`` (bisection restricted to the top index) only the one we need, which
+    is about 1.5x faster from ``n ~ 24`` on despite the Python loop. A C-ordered symmetric
+    matrix is its own Fortran-ordered transpose, so no copy is made.
+    """
+    B, n, _ = C.shape
+    if n < _EVX_MIN_N:
+        return np.linalg.eigvalsh(C)[:, -1]
+    out = np.empty(B)
+    for i in range(B):
+        w, _, m, _, info = _dsyevx(C[i].T, compute_v=0, range="I", il=n, iu=n, overwrite_a=1)
+        out[i] = w[0] if info == 0 and m == 1 else np.linalg.eigvalsh(C[i])[-1]
+    return out
+
+
 def _centered_norm(M: NDArray[np.float64]) -> NDArray[np.float64]:
-    n = M.shape[-1]
-    A = M - 1.0 / n
-    ev = np.linalg.eigvalsh(np.matmul(A.swapaxes(-1, -2), A))
+    r"""``||M - J/n||_2`` for a ``(B, n, n)`` stack, via the top eigenvalue of ``A^T A``, ``A = M - J/n``.
+
+    Forming ``A`` explicitly keeps the exact cases exact: ``J/n`` gives 0 and a permutation
+    matrix gives 1 (a rotated basis of the detail subspace would leave ~1e-16 of rounding).
+    """
+    A = M - 1.0 / M.shape[-1]
+    ev = _top_eigenvalue(np.matmul(A.swapaxes(-1, -2), A))
     # sigma_2 <= 1 for a doubly-stochastic matrix; clip rounding excursions (e.g. 1 + 4e-13)
-    return np.sqrt(np.clip(ev[..., -1], 0.0, 1.0))
+    return np.sqrt(np.clip(ev, 0.0, 1.0))
 
 
 def sigma2(M: ArrayLike, *, assume_doubly_stochastic: bool | None = None) -> NDArray[np.float64]:
@@ -78,10 +106,12 @@ def sigma2(M: ArrayLike, *, assume_doubly_stochastic: bool | None = None) -> NDA
         ds = _doubly_stochastic(flat)
     else:
         ds = np.full(flat.shape[0], bool(assume_doubly_stochastic))
-    out = np.empty(flat.shape[0])
-    if np.any(ds):
-        out[ds] = _centered_norm(flat[ds])
-    if not np.all(ds):
+    if np.all(ds):  # the usual case: no fancy-index copies
+        out = _centered_norm(flat)
+    else:
+        out = np.empty(flat.shape[0])
+        if np.any(ds):
+            out[ds] = _centered_norm(flat[ds])
         out[~ds] = np.linalg.svd(flat[~ds], compute_uv=False)[:, 1]
     return out.reshape(batch)[()]
 

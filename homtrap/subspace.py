@@ -5,10 +5,13 @@ Used from :doc:`/book/01_dsm_detail_subspace` on.
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 from scipy.special import xlogy
 
+from ._sinkhorn_kernels import marginal_errors
 from ._validation import as_square_stack, as_vector_stack, check_int, check_positive_scalar
 
 __all__ = [
@@ -69,12 +72,17 @@ def detail_basis(n: int) -> NDArray[np.float64]:
     Column :math:`j` is :math:`(\mathbf 1_{j} , -j, 0, \dots)/\sqrt{j(j+1)}`: deterministic,
     so results do not depend on a QR factorisation's sign conventions.
     """
-    n = check_int(n, "n", minimum=2)
-    Q = np.zeros((n, n - 1))
-    for j in range(1, n):
-        Q[:j, j - 1] = 1.0
-        Q[j, j - 1] = -float(j)
-        Q[:, j - 1] /= np.sqrt(j * (j + 1))
+    return _helmert(check_int(n, "n", minimum=2)).copy()
+
+
+@functools.lru_cache(maxsize=16)
+def _helmert(n: int) -> NDArray[np.float64]:
+    """The Helmert basis of :func:`detail_basis`, built once per ``n`` (read-only)."""
+    j = np.arange(1, n)
+    Q = np.where(np.arange(n)[:, None] < j[None, :], 1.0, 0.0)
+    Q[j, j - 1] = -j.astype(float)
+    Q /= np.sqrt(j * (j + 1.0))[None, :]
+    Q.flags.writeable = False
     return Q
 
 
@@ -120,9 +128,7 @@ def cosine(x: ArrayLike, y: ArrayLike) -> NDArray[np.float64]:
 def marginal_error(M: ArrayLike) -> NDArray[np.float64]:
     r"""Largest deviation of a row or column sum from one: :math:`\max(\|M\mathbf 1-\mathbf 1\|_\infty, \|M^\top\mathbf 1-\mathbf 1\|_\infty)`."""
     M = as_square_stack(M, "M")
-    row = np.abs(M.sum(axis=-1) - 1.0).max(axis=-1)
-    col = np.abs(M.sum(axis=-2) - 1.0).max(axis=-1)
-    return np.maximum(row, col)
+    return marginal_errors(M.reshape(-1, *M.shape[-2:])).reshape(M.shape[:-2])[()]
 
 
 def is_doubly_stochastic(M: ArrayLike, *, atol: float = 1e-9) -> NDArray[np.bool_]:

@@ -292,3 +292,13 @@ def test_departure_from_normality():
     assert ht.departure_from_normality(ht.circulant(np.array([0.6, 0.3, 0.1]))) == pytest.approx(0.0, abs=1e-15)
     M = ht.random_dsm(5, 0.5, rng=14)
     assert ht.departure_from_normality(M) == pytest.approx(np.linalg.norm(M @ M.T - M.T @ M))
+
+
+@pytest.mark.parametrize("n", [2, 5, 23, 24, 64])
+def test_sigma2_exact_at_the_extremes_on_both_eigen_routes(n):
+    """J/n has sigma2 exactly 0 and a permutation exactly 1, below and above the dsyevx switch."""
+    P = ht.permutation_matrix(np.random.default_rng(n).permutation(n))
+    assert ht.sigma2(np.full((n, n), 1.0 / n)) == 0.0
+    assert ht.sigma2(P) == 1.0
+    M = ht.random_dsm(n, 0.7, size=7, rng=n)
+    np.testing.assert_allclose(ht.sigma2(M), np.linalg.svd(M, compute_uv=False)[:, 1], atol=1e-12)
