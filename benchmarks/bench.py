@@ -3,13 +3,16 @@
 
 All implementations run in one process on the same inputs; each result is checked against
 the others (and its marginal error measured) before its time is reported, and every table
-gives ratios measured side by side, never absolute times alone.
+gives ratios measured side by side, never absolute times alone. The peers live in
+``homtrap.peers`` (the appendix "How fast, and why" uses the same functions).
 
-Usage::
+Usage (inside the project's environment: ``source scripts/_env.sh`` first)::
 
-    python benchmarks/bench.py            # full tables (several minutes)
-    python benchmarks/bench.py --quick    # small sizes, seconds (the test suite runs this)
-    python benchmarks/bench.py --case fig1 --impl homtrap   # one timed case, for whole-process timers
+    python benchmarks/bench.py                 # all tables, full sizes (about 10 minutes)
+    python benchmarks/bench.py --quick         # small sizes, seconds (the test suite runs this)
+    python benchmarks/bench.py --case sweep    # one table
+    python benchmarks/bench.py --json out.json # also write every row as JSON
+    python benchmarks/bench.py --case fig1 --impl homtrap   # one timed workload, for whole-process timers
 
 Cases: ``sweep`` (time per Sinkhorn sweep), ``e2e`` (end to end to a tolerance, across T),
 ``sigma2`` (sigma2 vs batched SVD), ``scaling`` (n and batch size), ``fig1`` (the full
@@ -19,128 +22,113 @@ Figure-1 sweep: 20 temperatures x 1000 matrices x n = 64, sigma2 included).
 from __future__ import annotations
 
 import argparse
+import json
+import os
 import sys
-import time
-import warnings
-from collections.abc import Callable
 
 import numpy as np
 from threadpoolctl import threadpool_limits
 
 import homtrap
+from homtrap import _sinkhorn_kernels
+from homtrap.peers import best_time, each, naive_sinkhorn, pot_sinkhorn
 
 TOL = 1e-9
 
 
-# --------------------------------------------------------------------------- peers
-def naive_sinkhorn(G: np.ndarray, T: float, tol: float = TOL, max_iter: int = 10_000) -> tuple[np.ndarray, int]:
-    """Textbook Sinkhorn on one matrix: K = exp(G/T), alternate a = 1/(Kb), b = 1/(K^T a)."""
-    K = np.exp((G - G.max()) / T)
-    b = np.ones(G.shape[0])
-    for it in range(1, max_iter + 1):
-        a = 1.0 / (K @ b)
-        b = 1.0 / (K.T @ a)
-        if it % 1 == 0:
-            r = a * (K @ b)
-            if np.abs(r - 1).max() <= tol:
-                break
-    return a[:, None] * K * b[None, :], it
-
-
-def pot_sinkhorn(G: np.ndarray, T: float, tol: float = TOL, max_iter: int = 10_000, method: str = "sinkhorn") -> tuple[np.ndarray, int]:
-    """POT's ot.sinkhorn on one matrix (cost -G, reg T, uniform marginals), rescaled to a DSM."""
-    import ot
-
-    n = G.shape[0]
-    w = np.full(n, 1.0 / n)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        P, log = ot.sinkhorn(w, w, -G, T, method=method, numItermax=max_iter, stopThr=tol / n, log=True)
-    return n * P, int(log.get("niter", max_iter))
-
-
-def loop(fn: Callable, Gs: np.ndarray, T: float, **kw) -> tuple[np.ndarray, np.ndarray]:
-    out = np.empty_like(Gs)
-    its = np.empty(len(Gs), dtype=int)
-    for i, g in enumerate(Gs):
-        out[i], its[i] = fn(g, T, **kw)
-    return out, its
-
-
-def timed(fn: Callable, repeat: int = 3):
-    best, result = np.inf, None
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        result = fn()
-        best = min(best, time.perf_counter() - t0)
-    return best, result
-
-
 def marg(M: np.ndarray) -> float:
-    return float(homtrap.marginal_error(np.nan_to_num(M, nan=np.inf)).max()) if np.all(np.isfinite(M)) else np.inf
+    """Worst marginal error of a stack (inf if any entry is NaN/inf)."""
+    return float(homtrap.marginal_error(M).max()) if np.all(np.isfinite(M)) else np.inf
 
 
 # --------------------------------------------------------------------------- cases
-def case_e2e(n: int, B: int, temps, repeat: int) -> list[dict]:
+def case_e2e(n: int, B: int, temps, repeat: int, peers_repeat: int = 1) -> list[dict]:
+    """Solve the same B Gaussian logit matrices to TOL with each implementation, for each T."""
     rows = []
-    rng = np.random.default_rng(0)
-    Gs = rng.standard_normal((B, n, n))
+    Gs = np.random.default_rng(0).standard_normal((B, n, n))
     for T in temps:
-        t_h, res = timed(lambda: homtrap.sinkhorn_solve(Gs, T, tol=TOL), repeat)
-        t_p, (Mp, itp) = timed(lambda: loop(pot_sinkhorn, Gs, T), 1)
-        t_n, (Mn, itn) = timed(lambda: loop(naive_sinkhorn, Gs, T), 1)
+        t_h, res = best_time(lambda: homtrap.sinkhorn_solve(Gs, T, tol=TOL), repeat)
+        t_p, (Mp, itp) = best_time(lambda: each(pot_sinkhorn, Gs, T, tol=TOL), peers_repeat)
+        t_n, (Mn, itn) = best_time(lambda: each(naive_sinkhorn, Gs, T, tol=TOL), peers_repeat)
         ok = np.isfinite(Mp).all(axis=(1, 2))
         agree = float(np.abs(res.matrix[ok] - Mp[ok]).max()) if ok.any() else np.nan
         rows.append(dict(T=T, n=n, B=B, homtrap_s=t_h, pot_s=t_p, naive_s=t_n,
                          homtrap_err=float(res.marginal_error.max()), pot_err=marg(Mp), naive_err=marg(Mn),
-                         homtrap_iter=float(np.median(res.iterations)), pot_iter=float(np.median(itp)),
-                         naive_iter=float(np.median(itn)), agree_pot=agree,
+                         homtrap_iter=float(np.median(res.iterations)), homtrap_newton=float(np.median(res.newton_steps)),
+                         pot_iter=float(np.median(itp)), naive_iter=float(np.median(itn)), agree_pot=agree,
                          speedup_pot=t_p / t_h, speedup_naive=t_n / t_h))
     return rows
 
 
 def case_sweep(n: int, B: int, sweeps: int, repeat: int) -> dict:
-    """Cost per iteration per matrix at T = 1.
+    """Cost of one Sinkhorn sweep per matrix at T = 1 (microseconds), every implementation doing exactly ``sweeps``.
 
-    homtrap: a full ``sinkhorn_solve`` to tol = 1e-13 divided by the iterations it reports
-    (set-up, convergence tests and the final matrix included, so this is an upper bound on
-    its per-sweep cost); POT and the naive loop: exactly ``sweeps`` sweeps (no stopping).
+    homtrap: its batched sweep kernel with the adaptive stopping switched off (the kernel that
+    ``sinkhorn_solve`` runs, set-up and final matrix included); POT and the naive loop: their
+    full solver with ``tol = 0``, so they run exactly ``sweeps`` sweeps. ``homtrap_solve_us`` is
+    a whole ``sinkhorn_solve`` to tol = 1e-13 divided by the iterations it reports.
     """
-    rng = np.random.default_rng(1)
-    Gs = rng.standard_normal((B, n, n))
-    t_h, res = timed(lambda: homtrap.sinkhorn_solve(Gs, 1.0, tol=1e-13), repeat)
-    t_p, _ = timed(lambda: loop(pot_sinkhorn, Gs, 1.0, tol=0.0, max_iter=sweeps), 1)
-    t_n, _ = timed(lambda: loop(naive_sinkhorn, Gs, 1.0, tol=0.0, max_iter=sweeps), 1)
-    per = lambda t, total: 1e6 * t / total  # noqa: E731  microseconds per matrix-iteration
-    h = per(t_h, int(res.iterations.sum()))
-    return dict(n=n, B=B, sweeps=sweeps, homtrap_iter=float(np.median(res.iterations)), homtrap_us=h,
-                pot_us=per(t_p, B * sweeps), naive_us=per(t_n, B * sweeps),
-                speedup_pot=per(t_p, B * sweeps) / h, speedup_naive=per(t_n, B * sweeps) / h)
+    Gs = np.random.default_rng(1).standard_normal((B, n, n))
+    budget = np.full(B, sweeps)
+    u0 = None
+    t_k, kres = best_time(lambda: _sinkhorn_kernels.sinkhorn_sweeps(Gs, u0, 0.0, budget, adaptive=False), repeat)
+    t_s, sres = best_time(lambda: homtrap.sinkhorn_solve(Gs, 1.0, tol=1e-13), repeat)
+    t_p, _ = best_time(lambda: each(pot_sinkhorn, Gs, 1.0, tol=0.0, max_iter=sweeps), 1)
+    t_n, _ = best_time(lambda: each(naive_sinkhorn, Gs, 1.0, tol=0.0, max_iter=sweeps), 1)
+    per = lambda t, total: 1e6 * t / total  # noqa: E731  microseconds per matrix-sweep
+    h = per(t_k, int(kres.sweeps.sum()))
+    p, nv = per(t_p, B * sweeps), per(t_n, B * sweeps)
+    return dict(n=n, B=B, sweeps=sweeps, homtrap_us=h, homtrap_solve_us=per(t_s, int(sres.iterations.sum())),
+                pot_us=p, naive_us=nv, speedup_pot=p / h, speedup_naive=nv / h)
 
 
 def case_sigma2(n: int, B: int, repeat: int) -> dict:
+    """homtrap.sigma2 against numpy's batched SVD on the same doubly-stochastic matrices."""
     M = homtrap.random_dsm(n, 1.0, size=B, rng=2)
-    t_s, s = timed(lambda: homtrap.sigma2(M), repeat)
-    t_v, v = timed(lambda: np.linalg.svd(M, compute_uv=False)[:, 1], repeat)
+    t_s, s = best_time(lambda: homtrap.sigma2(M), repeat)
+    t_v, v = best_time(lambda: np.linalg.svd(M, compute_uv=False)[:, 1], repeat)
     return dict(n=n, B=B, sigma2_s=t_s, svd_s=t_v, speedup=t_v / t_s, max_abs_diff=float(np.abs(s - v).max()))
 
 
 def case_fig1(trials: int = 1000) -> dict:
+    """The Figure-1 sweep: 20 temperatures x ``trials`` matrices, n = 64, every matrix to 1e-10, sigma2 included."""
     Ts = np.geomspace(0.01, 100, 20)
-    t, sw = timed(lambda: homtrap.sigma2_sweep(64, Ts, trials, rng=3), 1)
+    t, sw = best_time(lambda: homtrap.sigma2_sweep(64, Ts, trials, rng=3), 1)
     return dict(seconds=t, matrices=Ts.size * trials, max_marginal_error=sw.max_marginal_error)
 
 
 # --------------------------------------------------------------------------- main
+def machine_info(quick: bool) -> dict:
+    """Where and with what the numbers were measured."""
+    import datetime
+    import platform
+
+    import ot
+    import scipy
+
+    cpu = platform.processor() or "unknown"
+    try:
+        with open("/proc/cpuinfo") as fh:
+            cpu = next(line.split(":", 1)[1].strip() for line in fh if line.startswith("model name"))
+    except (OSError, StopIteration):
+        pass
+    return dict(date=datetime.date.today().isoformat(), cpu=cpu, cores=os.cpu_count(), python=platform.python_version(),
+                numpy=np.__version__, scipy=scipy.__version__, pot=ot.__version__, homtrap=homtrap.__version__,
+                quick=quick, blas_threads=1)
+
+
 def table(rows: list[dict], cols: list[str]) -> str:
+    """A Markdown table of the given columns (3 significant digits)."""
     def fmt(v):
-        if isinstance(v, float):
-            return f"{v:.3g}"
-        return str(v)
+        return f"{v:.3g}" if isinstance(v, float) else str(v)
 
     out = ["| " + " | ".join(cols) + " |", "|" + "---|" * len(cols)]
     out += ["| " + " | ".join(fmt(r[c]) for c in cols) + " |" for r in rows]
     return "\n".join(out)
+
+
+E2E_COLS = ["T", "B", "homtrap_s", "pot_s", "naive_s", "speedup_pot", "speedup_naive", "homtrap_err", "pot_err",
+            "naive_err", "homtrap_iter", "homtrap_newton", "pot_iter", "naive_iter", "agree_pot"]
 
 
 def main(argv=None) -> int:
@@ -148,13 +136,14 @@ def main(argv=None) -> int:
     ap.add_argument("--quick", action="store_true", help="small sizes (seconds)")
     ap.add_argument("--case", choices=["all", "sweep", "e2e", "sigma2", "scaling", "fig1"], default="all")
     ap.add_argument("--impl", choices=["homtrap", "pot", "naive"], help="with --case e2e/fig1: time one implementation only")
+    ap.add_argument("--json", metavar="PATH", help="also write all rows to PATH as JSON")
     args = ap.parse_args(argv)
     q = args.quick
     rep = 1 if q else 3
+    results: dict[str, list[dict]] = {}
     with threadpool_limits(1):  # small batched kernels: one BLAS thread (never changed globally)
         if args.impl:  # a single timed workload, for whole-process timers
-            rng = np.random.default_rng(0)
-            Gs = rng.standard_normal((100 if q else 1000, 64, 64))
+            Gs = np.random.default_rng(0).standard_normal((100 if q else 1000, 64, 64))
             if args.case == "fig1":
                 if args.impl != "homtrap":
                     sys.exit("the full Figure-1 sweep is only run with homtrap (peers need ~30 min)")
@@ -162,39 +151,49 @@ def main(argv=None) -> int:
                 return 0
             T = 1.0
             fn = {"homtrap": lambda: homtrap.sinkhorn(Gs, T, tol=TOL),
-                  "pot": lambda: loop(pot_sinkhorn, Gs, T)[0],
-                  "naive": lambda: loop(naive_sinkhorn, Gs, T)[0]}[args.impl]
+                  "pot": lambda: each(pot_sinkhorn, Gs, T, tol=TOL)[0],
+                  "naive": lambda: each(naive_sinkhorn, Gs, T, tol=TOL)[0]}[args.impl]
             M = fn()
             print(f"{args.impl}: {len(Gs)} matrices n=64 T={T}: max marginal error {marg(M):.2e}")
             return 0
         if args.case in ("all", "sweep"):
-            rows = [case_sweep(n, 64 if q else 512, 20 if q else 50, rep) for n in ((16, 64) if q else (16, 32, 64, 128))]
+            rows = [case_sweep(n, 64 if q else 256, 20 if q else 50, rep) for n in ((16, 64) if q else (16, 32, 64, 128, 256))]
+            results["sweep"] = rows
             print("## Time per iteration (microseconds per matrix, T = 1)\n")
-            print(table(rows, ["n", "B", "homtrap_iter", "homtrap_us", "pot_us", "naive_us", "speedup_pot", "speedup_naive"]) + "\n")
+            print(table(rows, ["n", "B", "homtrap_us", "homtrap_solve_us", "pot_us", "naive_us", "speedup_pot", "speedup_naive"]) + "\n")
         if args.case in ("all", "e2e"):
-            temps = (0.3, 1.0, 10.0) if q else (0.01, 0.1, 0.3, 1.0, 3.0, 10.0, 100.0)
-            rows = case_e2e(64, 20 if q else 200, temps, rep)
+            temps = (0.3, 1.0, 10.0) if q else (0.001, 0.01, 0.1, 0.3, 1.0, 3.0, 10.0, 100.0)
+            rows = case_e2e(64, 20 if q else 100, temps, rep)
+            results["e2e"] = rows
             print(f"## End to end to tol = {TOL:g} (n = 64)\n")
-            print(table(rows, ["T", "B", "homtrap_s", "pot_s", "naive_s", "speedup_pot", "speedup_naive",
-                               "homtrap_err", "pot_err", "naive_err", "homtrap_iter", "pot_iter", "naive_iter", "agree_pot"]) + "\n")
+            print(table(rows, E2E_COLS) + "\n")
         if args.case in ("all", "sigma2"):
-            rows = [case_sigma2(n, 100 if q else 1000, rep) for n in ((16, 64) if q else (16, 64, 256))]
-            print("## sigma2 (Lemma 2 + eigvalsh) vs batched SVD\n")
+            rows = [case_sigma2(n, 100 if q else 1000, rep) for n in ((16, 64) if q else (16, 32, 64, 128, 256))]
+            results["sigma2"] = rows
+            print("## sigma2 (Lemma 2 + top eigenvalue) vs batched SVD\n")
             print(table(rows, ["n", "B", "sigma2_s", "svd_s", "speedup", "max_abs_diff"]) + "\n")
         if args.case in ("all", "scaling"):
             rows = []
             for n in ((16, 64) if q else (16, 32, 64, 128, 256)):
-                for B in ((10,) if q else (10, 100, 1000)):
-                    if n * n * B > 256 * 256 * 100 and not q:
+                for B in ((1, 10) if q else (1, 10, 100, 1000)):
+                    if n * n * B > 256 * 256 * 100:  # keep every cell under a minute
                         continue
-                    r = case_e2e(n, B, (1.0,), rep)[0]
-                    rows.append(r)
-            print("## Scaling (T = 1, end to end)\n")
-            print(table(rows, ["n", "B", "homtrap_s", "pot_s", "naive_s", "speedup_pot", "speedup_naive"]) + "\n")
+                    for T in ((1.0,) if q else (0.3, 1.0, 10.0)):
+                        rows.append(case_e2e(n, B, (T,), rep, peers_repeat=1 if q or B > 10 else 3)[0])
+            results["scaling"] = rows
+            print("## Scaling (end to end to tol, by n, batch size and T)\n")
+            print(table(rows, ["n", "B", "T", "homtrap_s", "pot_s", "naive_s", "speedup_pot", "speedup_naive",
+                               "homtrap_err", "naive_err"]) + "\n")
         if args.case in ("all", "fig1") and not q:
             r = case_fig1()
+            results["fig1"] = [r]
             print("## Full Figure-1 sweep (20 T x 1000 matrices x n = 64, sigma2 included)\n")
             print(table([r], ["seconds", "matrices", "max_marginal_error"]) + "\n")
+    if args.json:
+        results["meta"] = [machine_info(q)]
+        with open(args.json, "w") as fh:
+            json.dump(results, fh, indent=1)
+            fh.write("\n")
     return 0
 
 

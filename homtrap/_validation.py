@@ -53,11 +53,12 @@ def as_real_array(x: ArrayLike, name: str, *, check_finite: bool = True) -> NDAr
         arr = np.asarray(x)
     except Exception as exc:  # ragged nested lists and the like
         raise TypeError(f"{name} must be a real numeric array; could not convert it ({exc})") from exc
-    if arr.dtype == bool:
+    kind = arr.dtype.kind  # one character; cheaper than np.issubdtype on every call
+    if kind == "b":
         raise TypeError(f"{name} must be a real numeric array, got a boolean array")
-    if np.issubdtype(arr.dtype, np.complexfloating):
+    if kind == "c":
         raise TypeError(f"{name} must be real, got a complex array")
-    if not (np.issubdtype(arr.dtype, np.integer) or np.issubdtype(arr.dtype, np.floating)):
+    if kind not in "iuf":
         raise TypeError(f"{name} must be a real numeric array, got dtype {arr.dtype}")
     if arr.size == 0:
         raise ValueError(f"{name} must not be empty, got shape {arr.shape}")

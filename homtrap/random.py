@@ -73,7 +73,7 @@ def random_dsm(
     size: SizeLike = None,
     rng: int | np.random.Generator | None = None,
     scale: float = 1.0,
-    tol: float = 1e-10,
+    tol: float = 1e-12,
 ) -> NDArray[np.float64]:
     r"""Random doubly-stochastic matrices :math:`M_T = S(\exp(G/T))`, :math:`G_{ij} \sim \mathcal N(0, \text{scale}^2)`.
 
@@ -90,7 +90,7 @@ def random_dsm(
         ``sinkhorn(random_logits(n, size=s, rng=k), T)``.
     scale : float, default 1.0
         Standard deviation of the logits (only ``scale / T`` matters).
-    tol : float, default 1e-10
+    tol : float, default 1e-12
         Sinkhorn tolerance on the row and column sums.
 
     Returns

@@ -97,7 +97,7 @@ def truncated_sinkhorn_path(
 
 
 def plain_sinkhorn(
-    logits: ArrayLike, temperature: float = 1.0, *, tol: float = 1e-10, max_iter: int = 10_000
+    logits: ArrayLike, temperature: float = 1.0, *, tol: float = 1e-12, max_iter: int = 10_000
 ) -> PlainSinkhornResult:
     r"""Alternate row and column normalisation of :math:`K = \exp(G/T)` (log-domain, batched).
 
@@ -110,7 +110,7 @@ def plain_sinkhorn(
     ----------
     logits : array_like, shape (..., n, n)
     temperature : float, default 1.0
-    tol : float, default 1e-10
+    tol : float, default 1e-12
     max_iter : int, default 10000
         Sweeps allowed per matrix; matrices still above ``tol`` are returned unconverged.
 

@@ -532,3 +532,52 @@ def test_worst_case_input_returns():
     G = np.random.default_rng(31).standard_normal((64, 64))
     res = ht.sinkhorn_solve(G, 1e-3)
     assert bool(res.converged)
+
+
+def test_returned_matrix_meets_tol_despite_rounding():
+    """The error is measured on the returned matrix; the iterations aim below tol by the rounding margin."""
+    G = np.random.default_rng(5).standard_normal((200, 64, 64))
+    for T in (0.5, 1.0, 10.0):
+        res = ht.sinkhorn_solve(G, T, tol=1e-12)
+        assert res.all_converged
+        assert np.all(ht.marginal_error(res.matrix) <= 1e-12)
+
+
+def test_repeated_calls_reuse_workspace_without_crosstalk():
+    """Chunk buffers are kept between calls: a second, different problem must not see the first."""
+    rng = np.random.default_rng(6)
+    G1, G2 = rng.standard_normal((40, 32, 32)), rng.standard_normal((3, 32, 32))
+    first = ht.sinkhorn(G1, 0.7)
+    second = ht.sinkhorn(G2, 2.0)
+    np.testing.assert_array_equal(ht.sinkhorn(G1, 0.7), first)
+    np.testing.assert_allclose(second, np.stack([ht.sinkhorn(g, 2.0) for g in G2]), atol=1e-12)
+
+
+def test_peers_agree_and_report_sweeps():
+    from homtrap.peers import best_time, each, naive_sinkhorn, pot_sinkhorn
+
+    G = np.random.default_rng(7).standard_normal((3, 8, 8))
+    ref = ht.sinkhorn(G, 1.0)
+    for fn in (naive_sinkhorn, pot_sinkhorn):
+        M, its = each(fn, G, 1.0, tol=1e-11)
+        assert np.all(its >= 1)
+        np.testing.assert_allclose(M, ref, atol=1e-9)
+    M, its = each(naive_sinkhorn, G, 1.0, tol=0.0, max_iter=7)
+    assert np.all(its == 7)
+    t, out = best_time(lambda: 42, 2)
+    assert out == 42 and t >= 0
+    with pytest.raises(ValueError, match="repeat"):
+        best_time(lambda: 0, 0)
+
+
+@pytest.mark.parametrize("T", [0.05, 0.3, 0.7, 1.0, 10.0])
+@pytest.mark.parametrize("n", [2, 7, 40])
+def test_single_matrix_fast_path_matches_the_batched_solver(n, T):
+    """A lone matrix takes the lean loop when it needs no annealing; it must agree with the batch path."""
+    G = np.random.default_rng(n).standard_normal((2, n, n))
+    one = ht.sinkhorn_solve(G[0], T)
+    both = ht.sinkhorn_solve(G, T)
+    assert one.all_converged and both.all_converged
+    assert int(one.iterations) == int(both.iterations[0])
+    np.testing.assert_allclose(one.matrix, both.matrix[0], rtol=0, atol=1e-13)
+    np.testing.assert_allclose(one.log_u[:, None] + one.log_v[None, :], both.log_u[0][:, None] + both.log_v[0][None, :], atol=1e-9)
