@@ -33,6 +33,11 @@ _CONTROLLER: ThreadpoolController | None = None
 _LOCAL = threading.local()
 
 
+def chunk_size(n: int) -> int:
+    """Matrices of size ``n`` solved together: as many as fit in ``_CHUNK_BYTES`` (about L2 cache), at least one."""
+    return max(1, _CHUNK_BYTES // (8 * n * n))
+
+
 def _workspace(shape: tuple[int, int, int]) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
     """Two scratch arrays of ``shape``, reused between calls in the same thread.
 
@@ -283,7 +288,7 @@ def sinkhorn_solve(
     iters = np.empty(B, dtype=np.int64)
     newton = np.empty(B, dtype=np.int64)
     err = np.empty(B)
-    chunk = max(1, min(B, _CHUNK_BYTES // (8 * n * n)))
+    chunk = min(B, chunk_size(n))
     starts = range(0, B, chunk)
 
     def solve(start: int) -> None:
