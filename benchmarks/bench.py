@@ -13,6 +13,7 @@ Usage (inside the project's environment: ``source scripts/_env.sh`` first)::
     python benchmarks/bench.py --case sweep    # one table
     python benchmarks/bench.py --json out.json # also write every row as JSON
     python benchmarks/bench.py --case fig1 --impl homtrap   # one timed workload, for whole-process timers
+    python benchmarks/bench.py --case sweep --impl pot --batch 4096 --sweeps 100   # (and --case none: the baseline)
 
 Cases: ``sweep`` (time per Sinkhorn sweep), ``e2e`` (end to end to a tolerance, across T),
 ``sigma2`` (sigma2 vs batched SVD), ``scaling`` (n and batch size), ``fig1`` (the full
@@ -144,8 +145,14 @@ E2E_COLS = ["T", "B", "homtrap_s", "pot_s", "naive_s", "speedup_pot", "speedup_n
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--quick", action="store_true", help="small sizes (seconds)")
-    ap.add_argument("--case", choices=["all", "sweep", "e2e", "sigma2", "scaling", "fig1"], default="all")
-    ap.add_argument("--impl", choices=["homtrap", "pot", "naive"], help="with --case e2e/fig1: time one implementation only")
+    ap.add_argument("--case", choices=["all", "sweep", "e2e", "sigma2", "scaling", "fig1", "none"], default="all")
+    ap.add_argument("--impl", choices=["homtrap", "pot", "naive"],
+                    help="time one implementation only, once, for whole-process timers: --case e2e (to tol), sweep "
+                         "(exactly --sweeps sweeps), fig1, or none (imports and inputs only, the baseline)")
+    ap.add_argument("--n", type=int, default=64, help="with --impl: matrix size (default 64)")
+    ap.add_argument("--batch", type=int, help="with --impl: number of matrices (default 1000, 100 with --quick)")
+    ap.add_argument("--temperature", type=float, default=1.0, help="with --impl: temperature (default 1)")
+    ap.add_argument("--sweeps", type=int, default=50, help="with --impl and --case sweep: sweeps per matrix (default 50)")
     ap.add_argument("--json", metavar="PATH", help="also write all rows to PATH as JSON (with --case: update that case only)")
     args = ap.parse_args(argv)
     q = args.quick
@@ -153,18 +160,33 @@ def main(argv=None) -> int:
     results: dict[str, list[dict]] = {}
     with threadpool_limits(1):  # small batched kernels: one BLAS thread (never changed globally)
         if args.impl:  # a single timed workload, for whole-process timers
-            Gs = np.random.default_rng(0).standard_normal((100 if q else 1000, 64, 64))
+            import ot  # noqa: F401  every implementation pays the same imports (POT's included)
+
+            n, B = args.n, args.batch or (100 if q else 1000)
+            Gs = np.random.default_rng(0).standard_normal((B, n, n))
             if args.case == "fig1":
                 if args.impl != "homtrap":
                     sys.exit("the full Figure-1 sweep is only run with homtrap (peers need ~30 min)")
                 print(case_fig1(100 if q else 1000))
                 return 0
-            T = 1.0
+            if args.case == "none":  # imports and inputs only: the baseline to subtract
+                print(f"baseline: {B} matrices n={n}")
+                return 0
+            T = args.temperature
+            if args.case == "sweep":  # exactly --sweeps sweeps per matrix, no stopping
+                k = args.sweeps
+                chunk = max(1, min(B, _sinkhorn.chunk_size(n)))
+                fn = {"homtrap": lambda: [_sinkhorn_kernels.sinkhorn_sweeps(Gs[s:s + chunk] / T, None, 0.0, np.full(len(Gs[s:s + chunk]), k), adaptive=False).matrix for s in range(0, B, chunk)],
+                      "pot": lambda: each(pot_sinkhorn, Gs, T, tol=0.0, max_iter=k)[0],
+                      "naive": lambda: each(naive_sinkhorn, Gs, T, tol=0.0, max_iter=k)[0]}[args.impl]
+                fn()
+                print(f"{args.impl}: {B} matrices n={n} T={T}: {k} sweeps each")
+                return 0
             fn = {"homtrap": lambda: homtrap.sinkhorn(Gs, T, tol=TOL),
                   "pot": lambda: each(pot_sinkhorn, Gs, T, tol=TOL)[0],
                   "naive": lambda: each(naive_sinkhorn, Gs, T, tol=TOL)[0]}[args.impl]
             M = fn()
-            print(f"{args.impl}: {len(Gs)} matrices n=64 T={T}: max marginal error {marg(M):.2e}")
+            print(f"{args.impl}: {B} matrices n={n} T={T}: max marginal error {marg(M):.2e}")
             return 0
         if args.case in ("all", "sweep"):
             rows = [case_sweep(n, 64 if q else 256, 20 if q else 50, rep) for n in ((16, 64) if q else (16, 32, 64, 128, 256))]

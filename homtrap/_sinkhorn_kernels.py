@@ -41,6 +41,8 @@ _ABSORB = 1e13
 _SWITCH_BASE = 40
 #: size up to which the break-even number of sweeps is _SWITCH_BASE
 _SWITCH_N0 = 64
+#: drop finished matrices from the working set once at most this fraction is still running
+_COMPACT_LIVE = 0.5
 #: sweeps between two estimates of a matrix's convergence rate
 _RATE_EVERY = 4
 #: maximum number of step halvings in the Newton line search
@@ -224,7 +226,7 @@ def sinkhorn_sweeps(
                     if n_live == 0:
                         break
                     # drop finished matrices in batches (and at once after a non-finite scaling)
-                    compact = bool(bad.any()) or 4 * n_live <= 3 * live.size
+                    compact = bool(bad.any()) or n_live <= _COMPACT_LIVE * live.size
                     room_min = int(room[live].min())
             a = np.divide(1.0, Kb, out=a)
             b = np.divide(1.0, np.matmul(a[:, None, :], K)[:, 0, :], out=b)

@@ -150,8 +150,8 @@ def _spread(Z: NDArray[np.float64]) -> tuple[NDArray[np.float64], NDArray[np.flo
     B, n, _ = Z.shape
     flat = Z.reshape(B, n * n)
     with np.errstate(over="ignore", invalid="ignore"):
-        mean = np.matmul(flat[:, None, :], np.ones((B, n * n, 1)))[:, 0, 0] / flat.shape[1]
-        var = np.matmul(flat[:, None, :], flat[:, :, None])[:, 0, 0] / flat.shape[1] - mean * mean
+        mean = np.matmul(Z, np.ones(n)).sum(axis=1) / flat.shape[1]  # row sums by BLAS, then n numbers each
+        var = np.einsum("bi,bi->b", flat, flat) / flat.shape[1] - mean * mean
         careful = ~np.isfinite(var) | (var <= 1e-6 * mean * mean)
     std = np.sqrt(np.maximum(var, 0.0))
     if careful.any():

@@ -167,6 +167,7 @@ def test_page_reads_completely(browser, server, html_dir, docname):
             assert img["ok"], f"{docname}: image does not load: {img['src']}"
             alt = (img["alt"] or "").strip()
             assert len(alt) >= 15 and alt.lower() not in {"image", "png", "figure"}, f"{docname}: weak alt text {alt!r}"
+            assert not re.search(r"\.(png|svg|jpe?g)$", alt), f"{docname}: alt text is a file name {alt!r}"
 
         # 4. headings in order: no level is skipped
         levels = page.evaluate("() => [...document.querySelectorAll('article h1, article h2, article h3, article h4, article h5, article h6')].map(h => +h.tagName[1])")
