@@ -31,7 +31,7 @@ from .normalization import layer_norm, normalize_detail
 from .random import random_dsm, random_logits
 from .sinkhorn import ConvergenceError, ConvergenceWarning, SinkhornResult, sinkhorn, sinkhorn_solve
 from .residual import ACTIVATIONS, ResidualTrajectory, gelu, lipschitz_constant, relu, residual_stack
-from .reference import PlainSinkhornResult, plain_sinkhorn, truncated_sinkhorn, truncated_sinkhorn_path
+from .reference import PlainSinkhornResult, plain_sinkhorn, plain_sweeps_predicted, truncated_sinkhorn, truncated_sinkhorn_path
 from .spectral import departure_from_normality, lambda2, sigma2, sigma2_gap, sigma_rms, singular_values
 from .subspace import (
     centering_projector,
@@ -104,6 +104,7 @@ __all__ = [
     "normalize_detail",
     "permutation_matrix",
     "plain_sinkhorn",
+    "plain_sweeps_predicted",
     "power_distances",
     "product_distances",
     "quantize",

@@ -11,9 +11,9 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from ._validation import as_square_stack, check_int, check_positive_scalar
+from ._validation import as_real_array, as_square_stack, check_int, check_positive_scalar
 
-__all__ = ["PlainSinkhornResult", "plain_sinkhorn", "truncated_sinkhorn", "truncated_sinkhorn_path"]
+__all__ = ["PlainSinkhornResult", "plain_sinkhorn", "plain_sweeps_predicted", "truncated_sinkhorn", "truncated_sinkhorn_path"]
 
 
 @dataclass(frozen=True)
@@ -40,6 +40,40 @@ def _sweep(X: NDArray[np.float64]) -> NDArray[np.float64]:
     X = X - (np.log(np.exp(X - m).sum(axis=2, keepdims=True)) + m)
     m = X.max(axis=1, keepdims=True)
     return X - (np.log(np.exp(X - m).sum(axis=1, keepdims=True)) + m)
+
+
+def plain_sweeps_predicted(sigma2: ArrayLike, tol: float = 1e-10) -> NDArray[np.float64]:
+    r"""Sweeps plain Sinkhorn needs to reach ``tol`` from an error of order one: :math:`\log(1/\tau) / (-2\log\sigma_2)`.
+
+    Near the solution the row error of alternating normalisation contracts by
+    :math:`\sigma_2(M)^2` per sweep (:doc:`/book/04_low_temperature`), so this is the
+    linearised sweep count; it is infinite where :math:`\sigma_2` rounds to one and zero where
+    :math:`\sigma_2 = 0`. Compare with :attr:`PlainSinkhornResult.sweeps`.
+
+    Parameters
+    ----------
+    sigma2 : array_like
+        Second singular values in :math:`[0, 1]`.
+    tol : float, default 1e-10
+        The target row-sum error :math:`\tau`.
+
+    Returns
+    -------
+    ndarray
+        Same shape as ``sigma2``.
+
+    Examples
+    --------
+    >>> import homtrap
+    >>> round(float(homtrap.plain_sweeps_predicted(0.1, 1e-10)), 9)  # each sweep gains two digits
+    5.0
+    """
+    s = as_real_array(sigma2, "sigma2")
+    if np.any((s < 0) | (s > 1 + 1e-12)):
+        raise ValueError(f"sigma2 must lie in [0, 1]; got values in [{s.min()}, {s.max()}]")
+    tol = check_positive_scalar(tol, "tol")
+    with np.errstate(divide="ignore"):
+        return np.where(s < 1.0, np.log(1.0 / tol) / (-2.0 * np.log(np.minimum(s, 1.0))), np.inf)[()]
 
 
 def truncated_sinkhorn(logits: ArrayLike, temperature: float = 1.0, *, sweeps: int = 20) -> NDArray[np.float64]:
@@ -97,7 +131,7 @@ def truncated_sinkhorn_path(
 
 
 def plain_sinkhorn(
-    logits: ArrayLike, temperature: float = 1.0, *, tol: float = 1e-12, max_iter: int = 10_000
+    logits: ArrayLike, temperature: float = 1.0, *, tol: float = 1e-10, max_iter: int = 10_000
 ) -> PlainSinkhornResult:
     r"""Alternate row and column normalisation of :math:`K = \exp(G/T)` (log-domain, batched).
 
@@ -110,9 +144,13 @@ def plain_sinkhorn(
     ----------
     logits : array_like, shape (..., n, n)
     temperature : float, default 1.0
-    tol : float, default 1e-12
+    tol : float, default 1e-10
     max_iter : int, default 10000
         Sweeps allowed per matrix; matrices still above ``tol`` are returned unconverged.
+
+    See Also
+    --------
+    plain_sweeps_predicted : the number of sweeps this needs, from :math:`\sigma_2`.
 
     Returns
     -------

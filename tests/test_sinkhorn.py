@@ -581,3 +581,19 @@ def test_single_matrix_fast_path_matches_the_batched_solver(n, T):
     assert int(one.iterations) == int(both.iterations[0])
     np.testing.assert_allclose(one.matrix, both.matrix[0], rtol=0, atol=1e-13)
     np.testing.assert_allclose(one.log_u[:, None] + one.log_v[None, :], both.log_u[0][:, None] + both.log_v[0][None, :], atol=1e-9)
+
+
+def test_plain_sweeps_predicted_matches_the_textbook_loop():
+    """log(1/tau) / (-2 log sigma_2) against the sweeps plain Sinkhorn actually needs."""
+    assert ht.plain_sweeps_predicted(0.1, 1e-10) == pytest.approx(5.0)
+    assert ht.plain_sweeps_predicted(1.0) == np.inf and ht.plain_sweeps_predicted(0.0) == 0.0
+    G = ht.random_logits(16, size=20, rng=11)
+    for T in (0.3, 0.6):
+        s2 = ht.sigma2(ht.sinkhorn(G, T))
+        plain = ht.plain_sinkhorn(G, T, tol=1e-10)
+        ratio = plain.sweeps / ht.plain_sweeps_predicted(s2, 1e-10)
+        assert np.all((ratio > 0.5) & (ratio < 1.5)), ratio
+    with pytest.raises(ValueError, match="sigma2"):
+        ht.plain_sweeps_predicted(1.5)
+    with pytest.raises(ValueError, match="tol"):
+        ht.plain_sweeps_predicted(0.5, tol=0.0)
