@@ -126,10 +126,12 @@ def _open(browser, url: str):
     page.on("response", lambda r: r.status >= 400 and console.append(("error", f"HTTP {r.status} for {r.url}")))
     page.goto(url, wait_until="load", timeout=120_000)
     if page.locator("script[src*='mathjax']").count():  # Sphinx adds MathJax only to pages with math
-        page.wait_for_function("window.MathJax && MathJax.startup && MathJax.startup.promise", timeout=30_000)
+        page.wait_for_function("window.MathJax && MathJax.startup && MathJax.startup.promise", timeout=120_000)
         page.evaluate("MathJax.startup.promise")
     if url.startswith("http"):
-        page.wait_for_load_state("networkidle")
+        # generous: on a loaded 2-core machine (the PDF print runs in the other worker) typesetting
+        # the longest chapters keeps fetching MathJax fonts for more than the default 30 s
+        page.wait_for_load_state("networkidle", timeout=120_000)
     return page, requests, console
 
 
