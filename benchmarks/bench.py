@@ -34,34 +34,17 @@ import homtrap
 import importlib
 
 from homtrap import _sinkhorn_kernels
-from homtrap.peers import best_time, each, naive_sinkhorn, pot_sinkhorn
+from homtrap.peers import best_time, compare_solvers, each, markdown_table, naive_sinkhorn, pot_sinkhorn, worst_marginal_error
 
 TOL = 1e-9
 _sinkhorn = importlib.import_module("homtrap.sinkhorn")  # the module (homtrap.sinkhorn is the function)
 
 
-def marg(M: np.ndarray) -> float:
-    """Worst marginal error of a stack (inf if any entry is NaN/inf)."""
-    return float(homtrap.marginal_error(M).max()) if np.all(np.isfinite(M)) else np.inf
-
-
 # --------------------------------------------------------------------------- cases
 def case_e2e(n: int, B: int, temps, repeat: int, peers_repeat: int = 1) -> list[dict]:
     """Solve the same B Gaussian logit matrices to TOL with each implementation, for each T."""
-    rows = []
     Gs = np.random.default_rng(0).standard_normal((B, n, n))
-    for T in temps:
-        t_h, res = best_time(lambda: homtrap.sinkhorn_solve(Gs, T, tol=TOL), repeat)
-        t_p, (Mp, itp) = best_time(lambda: each(pot_sinkhorn, Gs, T, tol=TOL), peers_repeat)
-        t_n, (Mn, itn) = best_time(lambda: each(naive_sinkhorn, Gs, T, tol=TOL), peers_repeat)
-        ok = np.isfinite(Mp).all(axis=(1, 2))
-        agree = float(np.abs(res.matrix[ok] - Mp[ok]).max()) if ok.any() else np.nan
-        rows.append(dict(T=T, n=n, B=B, homtrap_s=t_h, pot_s=t_p, naive_s=t_n,
-                         homtrap_err=float(res.marginal_error.max()), pot_err=marg(Mp), naive_err=marg(Mn),
-                         homtrap_iter=float(np.median(res.iterations)), homtrap_newton=float(np.median(res.newton_steps)),
-                         pot_iter=float(np.median(itp)), naive_iter=float(np.median(itn)), agree_pot=agree,
-                         speedup_pot=t_p / t_h, speedup_naive=t_n / t_h))
-    return rows
+    return [compare_solvers(Gs, T, TOL, repeat=repeat, peers_repeat=peers_repeat) for T in temps]
 
 
 def case_sweep(n: int, B: int, sweeps: int, repeat: int) -> dict:
@@ -128,16 +111,6 @@ def machine_info(quick: bool) -> dict:
                 quick=quick, blas_threads=1)
 
 
-def table(rows: list[dict], cols: list[str]) -> str:
-    """A Markdown table of the given columns (3 significant digits)."""
-    def fmt(v):
-        return f"{v:.3g}" if isinstance(v, float) else str(v)
-
-    out = ["| " + " | ".join(cols) + " |", "|" + "---|" * len(cols)]
-    out += ["| " + " | ".join(fmt(r[c]) for c in cols) + " |" for r in rows]
-    return "\n".join(out)
-
-
 E2E_COLS = ["T", "B", "homtrap_s", "pot_s", "naive_s", "speedup_pot", "speedup_naive", "homtrap_err", "pot_err",
             "naive_err", "homtrap_iter", "homtrap_newton", "pot_iter", "naive_iter", "agree_pot"]
 
@@ -186,24 +159,24 @@ def main(argv=None) -> int:
                   "pot": lambda: each(pot_sinkhorn, Gs, T, tol=TOL)[0],
                   "naive": lambda: each(naive_sinkhorn, Gs, T, tol=TOL)[0]}[args.impl]
             M = fn()
-            print(f"{args.impl}: {B} matrices n={n} T={T}: max marginal error {marg(M):.2e}")
+            print(f"{args.impl}: {B} matrices n={n} T={T}: max marginal error {worst_marginal_error(M):.2e}")
             return 0
         if args.case in ("all", "sweep"):
             rows = [case_sweep(n, 64 if q else 256, 20 if q else 50, rep) for n in ((16, 64) if q else (16, 32, 64, 128, 256))]
             results["sweep"] = rows
             print("## Time per iteration (microseconds per matrix, T = 1)\n")
-            print(table(rows, ["n", "B", "homtrap_us", "homtrap_solve_us", "pot_us", "naive_us", "speedup_pot", "speedup_naive"]) + "\n")
+            print(markdown_table(rows, ["n", "B", "homtrap_us", "homtrap_solve_us", "pot_us", "naive_us", "speedup_pot", "speedup_naive"]))
         if args.case in ("all", "e2e"):
             temps = (0.3, 1.0, 10.0) if q else (0.001, 0.01, 0.1, 0.3, 1.0, 3.0, 10.0, 100.0)
             rows = case_e2e(64, 20 if q else 100, temps, rep)
             results["e2e"] = rows
             print(f"## End to end to tol = {TOL:g} (n = 64)\n")
-            print(table(rows, E2E_COLS) + "\n")
+            print(markdown_table(rows, E2E_COLS))
         if args.case in ("all", "sigma2"):
             rows = [case_sigma2(n, 100 if q else 1000, rep) for n in ((16, 64) if q else (16, 32, 64, 128, 256))]
             results["sigma2"] = rows
             print("## sigma2 (Lemma 2 + top eigenvalue) vs batched SVD\n")
-            print(table(rows, ["n", "B", "sigma2_s", "svd_s", "speedup", "max_abs_diff"]) + "\n")
+            print(markdown_table(rows, ["n", "B", "sigma2_s", "svd_s", "speedup", "max_abs_diff"]))
         if args.case in ("all", "scaling"):
             rows = []
             for n in ((16, 64) if q else (16, 32, 64, 128, 256)):
@@ -214,13 +187,13 @@ def main(argv=None) -> int:
                         rows.append(case_e2e(n, B, (T,), rep, peers_repeat=1 if q or B > 10 else 3)[0])
             results["scaling"] = rows
             print("## Scaling (end to end to tol, by n, batch size and T)\n")
-            print(table(rows, ["n", "B", "T", "homtrap_s", "pot_s", "naive_s", "speedup_pot", "speedup_naive",
-                               "homtrap_err", "naive_err"]) + "\n")
+            print(markdown_table(rows, ["n", "B", "T", "homtrap_s", "pot_s", "naive_s", "speedup_pot", "speedup_naive",
+                               "homtrap_err", "naive_err"]))
         if args.case in ("all", "fig1") and not q:
             r = case_fig1()
             results["fig1"] = [r]
             print("## Full Figure-1 sweep (20 T x 1000 matrices x n = 64, sigma2 included)\n")
-            print(table([r], ["seconds", "matrices", "max_marginal_error"]) + "\n")
+            print(markdown_table([r], ["seconds", "matrices", "max_marginal_error"]))
     if args.json:
         results["meta"] = [machine_info(q)]
         if args.case != "all" and os.path.exists(args.json):  # one case re-run: keep the others

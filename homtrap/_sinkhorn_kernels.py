@@ -49,13 +49,6 @@ _RATE_EVERY = 4
 _MAX_HALVINGS = 40
 
 
-def logsumexp_axis(x: Array, axis: int) -> Array:
-    """Numerically safe ``log(sum(exp(x), axis))`` without scipy's per-call overhead."""
-    m = x.max(axis=axis, keepdims=True)
-    s = np.exp(x - m).sum(axis=axis, keepdims=True)
-    return np.squeeze(np.log(s) + m, axis=axis)
-
-
 def switch_sweeps(n: int) -> float:
     """Sweeps Sinkhorn may still need before Newton is cheaper.
 
@@ -83,9 +76,10 @@ class SweepResult:
     """Outcome of :func:`sinkhorn_sweeps` for a chunk of ``B`` matrices.
 
     ``matrix == exp(Z + u[:, :, None] + v[:, None, :])`` up to rounding; its column sums
-    are exact (to rounding) and ``err`` is its largest row-sum error. ``slow`` marks the
-    matrices stopped because Sinkhorn would need too many further sweeps (or produced a
-    non-finite scaling); their ``u`` is a safe starting point for Newton.
+    are exact (to rounding) and ``err`` is its largest row-sum error. Matrices with
+    ``err > tol`` and ``sweeps`` below their budget were stopped because Sinkhorn would need
+    too many further sweeps (or produced a non-finite scaling); their ``u`` is a safe
+    starting point for Newton.
     """
 
     u: Array
@@ -93,7 +87,6 @@ class SweepResult:
     matrix: Array
     err: Array
     sweeps: NDArray[np.int64]
-    slow: NDArray[np.bool_]
 
 
 def sinkhorn_sweeps(
@@ -130,7 +123,7 @@ def sinkhorn_sweeps(
     budget : ndarray of int, shape (B,)
         Maximum number of sweeps per matrix (0 returns the column-normalised start).
     adaptive : bool, default True
-        Stop a matrix early, marking it ``slow``, when its observed rate predicts more than
+        Stop a matrix early (handing it to Newton) when its observed rate predicts more than
         ``switch_sweeps(n)`` further sweeps. ``False`` runs every matrix until ``tol`` or its
         budget (used to time the sweep itself).
     out : ndarray, shape (B, n, n), optional
@@ -166,7 +159,7 @@ def sinkhorn_sweeps(
     v = -m
     a = np.ones((B, n))
     res = SweepResult(u=np.empty((B, n)), v=np.empty((B, n)), matrix=np.empty_like(Z) if out is None else out,
-                      err=np.full(B, np.inf), sweeps=np.zeros(B, dtype=np.int64), slow=np.zeros(B, dtype=bool))
+                      err=np.full(B, np.inf), sweeps=np.zeros(B, dtype=np.int64))
     idx = np.arange(B)  # chunk position of each row of K, a, b
     k = 0  # sweeps done (the same for every matrix still in the working set)
     room = np.asarray(budget, dtype=np.int64).copy()
@@ -220,7 +213,6 @@ def sinkhorn_sweeps(
                     bad = ~(np.isfinite(uj).all(axis=1) & np.isfinite(vj).all(axis=1))
                     uj[bad] = u0[g[bad]]  # a scaling overflowed: Newton restarts from the input
                     res.u[g], res.v[g], res.err[g], res.sweeps[g] = uj, vj, e[j], k
-                    res.slow[g] = slow[j] | bad
                     live[j] = False
                     n_live = np.count_nonzero(live)
                     if n_live == 0:

@@ -10,13 +10,16 @@ from __future__ import annotations
 
 import time
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
 
-__all__ = ["best_time", "each", "naive_sinkhorn", "pot_sinkhorn"]
+from .sinkhorn import sinkhorn_solve
+from .subspace import marginal_error
+
+__all__ = ["best_time", "compare_solvers", "each", "markdown_table", "naive_sinkhorn", "pot_sinkhorn", "worst_marginal_error"]
 
 
 def naive_sinkhorn(G: NDArray[np.float64], T: float, tol: float = 1e-9, max_iter: int = 10_000) -> tuple[NDArray[np.float64], int]:
@@ -86,3 +89,60 @@ def best_time(fn: Callable[[], Any], repeat: int = 3) -> tuple[float, Any]:
         result = fn()
         best = min(best, time.perf_counter() - t0)
     return best, result
+
+
+def worst_marginal_error(M: NDArray[np.float64]) -> float:
+    """Largest marginal error over a stack, ``inf`` if any entry is NaN or infinite (a failed peer)."""
+    return float(marginal_error(M).max()) if np.all(np.isfinite(M)) else np.inf
+
+
+def compare_solvers(
+    Gs: NDArray[np.float64], T: float, tol: float, *, repeat: int = 3, peers_repeat: int = 1, max_iter: int = 10_000
+) -> dict[str, float]:
+    """Solve the same logits with homtrap, POT and the textbook loop; times, errors, work and agreement.
+
+    homtrap gets the best of ``repeat`` runs, each peer the best of ``peers_repeat``; the peers
+    get ``max_iter`` sweeps. Times are per call (seconds) for the whole stack ``Gs``; errors
+    are the worst marginal error of each result (``inf`` for NaN); ``agree_pot`` is the largest
+    entrywise difference between homtrap and POT where POT returned finite matrices.
+    """
+    B = len(Gs)
+    t_h, res = best_time(lambda: sinkhorn_solve(Gs, T, tol=tol), repeat)
+    t_p, (Mp, itp) = best_time(lambda: each(pot_sinkhorn, Gs, T, tol=tol, max_iter=max_iter), peers_repeat)
+    t_n, (Mn, itn) = best_time(lambda: each(naive_sinkhorn, Gs, T, tol=tol, max_iter=max_iter), peers_repeat)
+    ok = np.isfinite(Mp).all(axis=(1, 2))
+    agree = float(np.abs(res.matrix[ok] - Mp[ok]).max()) if ok.any() else np.nan
+    return dict(T=T, n=Gs.shape[-1], B=B, homtrap_s=t_h, pot_s=t_p, naive_s=t_n,
+                homtrap_err=float(res.marginal_error.max()), pot_err=worst_marginal_error(Mp),
+                naive_err=worst_marginal_error(Mn), homtrap_iter=float(np.median(res.iterations)),
+                homtrap_newton=float(np.median(res.newton_steps)), pot_iter=float(np.median(itp)),
+                naive_iter=float(np.median(itn)), agree_pot=agree, speedup_pot=t_p / t_h, speedup_naive=t_n / t_h)
+
+
+def markdown_table(
+    rows: Sequence[Mapping[str, Any]],
+    cols: Sequence[str],
+    heads: Sequence[str] | None = None,
+    fmt: Mapping[str, str] | None = None,
+) -> str:
+    """A Markdown table of the columns ``cols`` of ``rows``.
+
+    ``heads`` are the column titles (default: the keys); ``fmt`` maps a column to a format
+    string. Strings are shown as they are, other floats with 3 significant digits, anything
+    else with ``str``.
+    """
+    fmt = fmt or {}
+    heads = list(cols) if heads is None else list(heads)
+    if len(heads) != len(cols):
+        raise ValueError(f"heads must have one title per column: {len(heads)} titles for {len(cols)} columns")
+
+    def cell(c: str, v: Any) -> str:
+        if isinstance(v, str):
+            return v
+        if c in fmt:
+            return fmt[c].format(v)
+        return f"{v:.3g}" if isinstance(v, float) else str(v)
+
+    out = ["| " + " | ".join(heads) + " |", "|" + "---|" * len(cols)]
+    out += ["| " + " | ".join(cell(c, r[c]) for c in cols) + " |" for r in rows]
+    return "\n".join(out) + "\n"

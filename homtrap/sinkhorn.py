@@ -141,8 +141,8 @@ def _solve_stage(Z, u, tol, budget, out=None, work=None, unshifted=False):
     return u, v, M, sw.sweeps, newton
 
 
-def _spread(Z: NDArray[np.float64]) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
-    """Mean and standard deviation of each matrix's entries, in two fast passes.
+def _spread(Z: NDArray[np.float64]) -> NDArray[np.float64]:
+    """Standard deviation of each matrix's entries, in two fast passes.
 
     Uses ``E[Z^2] - E[Z]^2``; where that cancels (an offset much larger than the spread) or
     overflows (huge logits) a careful shifted and scaled computation takes over.
@@ -158,7 +158,7 @@ def _spread(Z: NDArray[np.float64]) -> tuple[NDArray[np.float64], NDArray[np.flo
         X = flat[careful] - flat[careful, :1]
         big = np.maximum(np.abs(X).max(axis=1), 1e-300)
         std[careful] = big * (X / big[:, None]).std(axis=1)
-    return mean, std
+    return std
 
 
 def _solve_chunk(
@@ -174,7 +174,7 @@ def _solve_chunk(
     if bound <= _ANNEAL_START:  # the spread is at most max |Z|: no annealing, no need to compute it
         lam = np.ones(B)
     else:
-        lam = np.minimum(1.0, _ANNEAL_START / np.maximum(_spread(Z)[1], 1e-300))
+        lam = np.minimum(1.0, _ANNEAL_START / np.maximum(_spread(Z), 1e-300))
     u = None
     iters = np.zeros(B, dtype=np.int64)
     newton = np.zeros(B, dtype=np.int64)
@@ -267,20 +267,20 @@ def sinkhorn_solve(
         raise ValueError(f"logits / temperature overflows float64 (temperature={T}); use a larger temperature")
     flat = G.reshape(-1, n, n)
     B = flat.shape[0]
-    Z1 = flat[0] / T if B == 1 and bound < _EXP_SAFE else None
-    if Z1 is not None and (bound <= _ANNEAL_START or Z1.std() <= _ANNEAL_START):
+    Z1 = flat[:1] / T if B == 1 and bound < _EXP_SAFE else None
+    if Z1 is not None and (bound <= _ANNEAL_START or _spread(Z1)[0] <= _ANNEAL_START):
         # one matrix that needs no annealing: the lean loop (the same iteration as the batched
         # kernel, without its bookkeeping), unless it turns out to be slow
         with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-            fast = _k.single_sweeps(Z1, _inner_tol(tol, n), max_iter)
+            fast = _k.single_sweeps(Z1[0], _inner_tol(tol, n), max_iter)
         if fast is not None:
             M1, u1, v1, k, _ = fast
-            err1 = np.array(max(np.abs(M1.sum(axis=1) - 1.0).max(), np.abs(M1.sum(axis=0) - 1.0).max()))
+            err1 = _k.marginal_errors(M1[None])[0]
             if err1 <= tol:
                 return SinkhornResult(
                     matrix=M1.reshape(G.shape), log_u=u1.reshape(*batch_shape, n), log_v=v1.reshape(*batch_shape, n),
                     iterations=np.full(batch_shape, k, dtype=np.int64), newton_steps=np.zeros(batch_shape, dtype=np.int64),
-                    marginal_error=err1.reshape(batch_shape), converged=np.ones(batch_shape, dtype=bool), tol=tol,
+                    marginal_error=np.reshape(err1, batch_shape), converged=np.ones(batch_shape, dtype=bool), tol=tol,
                 )
     M = np.empty((B, n, n))
     u = np.empty((B, n))
@@ -289,17 +289,6 @@ def sinkhorn_solve(
     newton = np.empty(B, dtype=np.int64)
     err = np.empty(B)
     chunk = min(B, chunk_size(n))
-    starts = range(0, B, chunk)
-
-    def solve(start: int) -> None:
-        sl = slice(start, min(start + chunk, B))
-        Z, work = _workspace((sl.stop - start, n, n))  # this thread's scratch: scaled logits, kernel
-        if T == 1.0:
-            Z = flat[sl]
-        else:
-            np.divide(flat[sl], T, out=Z)
-        u[sl], v[sl], iters[sl], newton[sl], err[sl] = _solve_chunk(Z, tol, max_iter, M[sl], work, bound)
-
     # The kernels are many small batched BLAS calls: one BLAS thread is faster and steadier
     # than several competing ones (the limit is restored on exit; defaults are never changed).
     # Tiny problems skip the limit: setting it costs more than they do, and BLAS does not
@@ -308,8 +297,14 @@ def sinkhorn_solve(
     # contend for the GIL.)
     limit = _blas_controller().limit(limits=1, user_api="blas") if B * n * n >= _LIMIT_MIN_ENTRIES else nullcontext()
     with limit:
-        for start in starts:
-            solve(start)
+        for start in range(0, B, chunk):
+            sl = slice(start, min(start + chunk, B))
+            Z, work = _workspace((sl.stop - start, n, n))  # scratch kept between calls: scaled logits, kernel
+            if T == 1.0:
+                Z = flat[sl]
+            else:
+                np.divide(flat[sl], T, out=Z)
+            u[sl], v[sl], iters[sl], newton[sl], err[sl] = _solve_chunk(Z, tol, max_iter, M[sl], work, bound)
     return SinkhornResult(
         matrix=M.reshape(G.shape),
         log_u=u.reshape(*batch_shape, n),

@@ -597,3 +597,19 @@ def test_plain_sweeps_predicted_matches_the_textbook_loop():
         ht.plain_sweeps_predicted(1.5)
     with pytest.raises(ValueError, match="tol"):
         ht.plain_sweeps_predicted(0.5, tol=0.0)
+
+
+def test_compare_solvers_and_markdown_table():
+    """The benchmark's and the appendix's shared pieces: one comparison row, one table format."""
+    from homtrap.peers import compare_solvers, markdown_table
+
+    G = np.random.default_rng(12).standard_normal((3, 8, 8))
+    row = compare_solvers(G, 1.0, 1e-9, repeat=1)
+    assert row["n"] == 8 and row["B"] == 3 and row["homtrap_err"] <= 1e-9
+    assert row["naive_err"] <= 1e-9 and row["agree_pot"] < 1e-7
+    assert row["speedup_pot"] == pytest.approx(row["pot_s"] / row["homtrap_s"])
+    text = markdown_table([dict(a=1, b=0.123456, c="x")], ["a", "b", "c"], ["A", "B", "C"], {"b": "{:.2f}"})
+    assert text == "| A | B | C |\n|---|---|---|\n| 1 | 0.12 | x |\n"
+    assert markdown_table([dict(a=2.0 / 3)], ["a"]).splitlines()[-1] == "| 0.667 |"
+    with pytest.raises(ValueError, match="heads"):
+        markdown_table([], ["a", "b"], ["A"])
