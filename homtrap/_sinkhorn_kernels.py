@@ -301,18 +301,18 @@ def evaluate_dual(Z: Array, u: Array) -> tuple[Array, Array, Array, Array]:
 
 
 def newton_steps(
-    Z: Array, u: Array, tol: float, budget: NDArray[np.int64]
+    Z: Array, u: Array, tol: float, budget: NDArray[np.int64], lm: float = 0.0
 ) -> tuple[Array, Array, Array, NDArray[np.int64], Array]:
     """Damped Newton iterations on the reduced dual (see :func:`_newton_steps`), without floating-point warnings.
 
     Trial steps may overflow; they are rejected by the line search (non-finite objective).
     """
     with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
-        return _newton_steps(Z, u, tol, budget)
+        return _newton_steps(Z, u, tol, budget, lm)
 
 
 def _newton_steps(
-    Z: Array, u: Array, tol: float, budget: NDArray[np.int64]
+    Z: Array, u: Array, tol: float, budget: NDArray[np.int64], lm: float = 0.0
 ) -> tuple[Array, Array, Array, NDArray[np.int64], Array]:
     """Damped Newton iterations on the reduced dual ``F(u)`` for a batch.
 
@@ -320,6 +320,12 @@ def _newton_steps(
     (``M`` column-normalised), then backtracks until ``F`` decreases (Armijo) or the
     gradient norm shrinks; the second test takes over close to the optimum, where the
     decrease of ``F`` (of the order of the squared gradient) is below rounding.
+
+    With ``lm > 0`` the system is ``(L + lm |g|_inf I) du = -g`` (Levenberg-Marquardt with
+    a shift proportional to the gradient, which keeps fast local convergence). Near a
+    permutation matrix the graph of ``W`` falls apart into pieces joined by weights of 1e-40
+    and less; undamped, the rounding noise of ``g`` along those near-null directions gives
+    steps of 1e12. The solver uses this for its final polish (``homtrap.sinkhorn``).
 
     Returns
     -------
@@ -349,7 +355,10 @@ def _newton_steps(
         Lap = -W
         Lap[:, diag, diag] = deg
         scale = np.maximum(deg.mean(axis=1), 1e-300)[:, None, None]
-        du = np.linalg.solve(Lap + scale * (1.0 / n + 1e-12 * eye), -g[:, :, None])[:, :, 0]
+        shift = scale * (1.0 / n + 1e-12 * eye)
+        if lm:  # Levenberg-Marquardt: damp the near-null directions of a nearly disconnected graph
+            shift = shift + (lm * np.abs(g).max(axis=1))[:, None, None] * eye
+        du = np.linalg.solve(Lap + shift, -g[:, :, None])[:, :, 0]
         du -= du.mean(axis=1, keepdims=True)
         slope = np.minimum((g * du).sum(axis=1), 0.0)
         gnorm = np.sqrt((g * g).sum(axis=1))

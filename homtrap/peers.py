@@ -19,7 +19,36 @@ from numpy.typing import NDArray
 from .sinkhorn import sinkhorn_solve
 from .subspace import marginal_error
 
-__all__ = ["best_time", "compare_solvers", "each", "markdown_table", "naive_sinkhorn", "pot_sinkhorn", "worst_marginal_error"]
+__all__ = [
+    "best_time", "compare_solvers", "each", "markdown_table", "naive_sinkhorn", "pot_sinkhorn", "stored_benchmarks",
+    "worst_marginal_error",
+]
+
+#: the benchmark results the appendix shows, shipped with the package (``homtrap/data``)
+BENCHMARKS_FILE = "benchmarks.json"
+
+
+def stored_benchmarks() -> dict[str, Any]:
+    """The tables of the last full benchmark run, as stored by ``benchmarks/bench.py --json``.
+
+    The file ships inside the package (``homtrap/data/benchmarks.json``), so the appendix
+    finds it wherever homtrap is installed: a checkout, Binder, Colab.
+
+    Returns
+    -------
+    dict
+        ``{"meta": [...], "sweep": [...], "e2e": [...], ...}``: lists of rows per table.
+
+    Examples
+    --------
+    >>> bench = stored_benchmarks()
+    >>> sorted(bench)[:3]
+    ['e2e', 'fig1', 'meta']
+    """
+    import json
+    from importlib.resources import files
+
+    return json.loads(files("homtrap").joinpath("data", BENCHMARKS_FILE).read_text(encoding="utf-8"))
 
 
 def naive_sinkhorn(G: NDArray[np.float64], T: float, tol: float = 1e-9, max_iter: int = 10_000) -> tuple[NDArray[np.float64], int]:

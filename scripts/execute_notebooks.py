@@ -67,16 +67,31 @@ VOLATILE_CELL_METADATA = ("execution", "ExecuteTime")
 
 #: first code cell of every chapter: installs homtrap where it is missing (Colab); a no-op
 #: locally and on Binder. Hidden from the HTML pages (``remove-cell``), present in the .ipynb.
-SETUP_CELL_SOURCE = "\n".join(
-    [
-        "# Reader set-up: on Colab (or wherever homtrap is missing) install the book's package.",
-        "# Locally and on Binder homtrap is already installed and this cell does nothing.",
-        "import importlib.util",
-        "",
-        'if importlib.util.find_spec("homtrap") is None:',
-        '    %pip install --quiet "homtrap @ git+https://github.com/homtrap/homtrap@main"',
-    ]
-)
+#: It pins the release tag of the installed version, so a page and the code it runs agree.
+def setup_cell_source(version: str | None = None) -> str:
+    """The reader set-up cell, pinned to ``v<version>`` (default: this checkout's homtrap)."""
+    version = version or _homtrap_version()
+    return "\n".join(
+        [
+            "# Reader set-up: on Colab (or wherever homtrap is missing) install the book's package,",
+            "# pinned to the release these outputs were produced with. Locally and on Binder homtrap",
+            "# is already installed and this cell does nothing.",
+            "import importlib.util",
+            "",
+            'if importlib.util.find_spec("homtrap") is None:',
+            f'    %pip install --quiet "homtrap[book] @ git+https://github.com/homtrap/homtrap@v{version}"',
+        ]
+    )
+
+
+def _homtrap_version() -> str:
+    """``__version__`` of this checkout's homtrap, read from the source (no import)."""
+    import re
+
+    text = (REPO_ROOT / "homtrap" / "__init__.py").read_text(encoding="utf-8")
+    return re.search(r'^__version__ = "([^"]+)"', text, re.M).group(1)
+
+
 #: packages named in each chapter's "verified with" footer
 FOOTER_PACKAGES = ("homtrap", "numpy", "scipy", "matplotlib")
 
@@ -184,7 +199,7 @@ def _is_footer_cell(cell) -> bool:
 def add_reader_setup(nb: nbformat.NotebookNode) -> None:
     """Make the first cell the (hidden) Colab install cell, replacing an older version."""
     nb.cells = [c for c in nb.cells if not _is_setup_cell(c)]
-    cell = nbformat.v4.new_code_cell(SETUP_CELL_SOURCE)
+    cell = nbformat.v4.new_code_cell(setup_cell_source())
     cell.metadata = {"homtrap": "reader-setup", "tags": ["remove-cell"]}
     cell["id"] = "reader-setup"
     nb.cells.insert(0, cell)
@@ -204,12 +219,22 @@ def set_footer(nb: nbformat.NotebookNode, outputs_changed: bool, previous_date: 
     versions = ", ".join(f"{name} {importlib.metadata.version(name)}" for name in FOOTER_PACKAGES)
     date = previous_date if (previous_date and not outputs_changed) else datetime.date.today().isoformat()
     py = ".".join(map(str, sys.version_info[:2]))
+    exempt = sum(1 for c in nb.cells if "nbval-ignore-output" in c.get("metadata", {}).get("tags", []))
+    exempt_text = (
+        f" The {exempt} cell{'s' if exempt > 1 else ''} that show{'' if exempt > 1 else 's'} wall-clock timings "
+        f"(tagged `nbval-ignore-output`) {'are' if exempt > 1 else 'is'} run but not compared."
+        if exempt
+        else ""
+    )
     cell = nbformat.v4.new_markdown_cell(
         "```{admonition} Verified with\n"
         ":class: tip\n"
         f"The outputs on this page were produced on {date} by {versions} (Python {py}). "
-        "The test suite re-executes this notebook and compares every output with the stored one "
-        "(strict `nbval`), so the page cannot drift from the code.\n"
+        "The test suite re-executes this notebook on another Python, with numpy's SIMD kernels one level "
+        "lower and another BLAS thread count, and requires every text output to equal the stored one "
+        "(strict `nbval`): printed lines, tables, and the numbers glued into the prose, which are stored "
+        "rounded to six significant digits or as the bounds the text claims. Figures are redrawn and "
+        f"their checks rerun, but images are not compared pixel by pixel.{exempt_text}\n"
         "```"
     )
     cell.metadata = {"homtrap": "verified-with", "homtrap_date": date}
