@@ -1,0 +1,41 @@
+"""Test layers: every collected test gets exactly one layer marker from where it lives.
+
+==============  =====================================================  ===========================
+marker          what                                                   where
+==============  =====================================================  ===========================
+``unit``        unit, property and doctests of homtrap                 ``homtrap/``, ``tests/``
+``notebooks``   every chapter re-executed under strict nbval           ``book/*.ipynb``
+``browser``     every page of the built book in headless Chromium      ``tests/test_browser.py``
+``pdf``         the printed PDF holds every chapter                    ``tests/test_browser.py``
+``env``         reader environments rebuilt (Colab-like, Binder-like)  ``tests/test_*_env.py``
+==============  =====================================================  ===========================
+
+``scripts/test.sh`` runs the layers one after the other (``bash scripts/test.sh unit`` runs one);
+``pytest -m unit`` selects a layer by hand.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent
+LAYERS = ("unit", "notebooks", "browser", "pdf", "env")
+
+
+def layer_of(item: pytest.Item) -> str:
+    """The layer of a collected test, from its file (and, in the browser file, its name)."""
+    path = Path(str(item.fspath)).resolve()
+    if path.suffix == ".ipynb":
+        return "notebooks"
+    if path.name == "test_browser.py":
+        return "pdf" if "pdf" in item.name else "browser"
+    if path.name.endswith("_env.py"):
+        return "env"
+    return "unit"
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    for item in items:
+        item.add_marker(getattr(pytest.mark, layer_of(item)))
