@@ -116,6 +116,8 @@ _EXP_SAFE = 600.0
 _ANNEAL_FACTOR = 3.0
 #: marginal error targeted at the intermediate annealing stages
 _ANNEAL_TOL = 1e-5
+#: matrices whose marginal error ends above this fraction of tol are polished
+_POLISH_BELOW = 0.5
 #: Newton steps allowed to polish a matrix that ends short of half the tolerance
 _POLISH_STEPS = 6
 #: Levenberg-Marquardt factor of the polishing steps (shift = factor x largest marginal error)
@@ -209,7 +211,7 @@ def _solve_chunk(
     # matrix (logits log M, potentials 0) removes the large terms; a few damped Newton steps
     # (Levenberg-Marquardt: near a permutation the graph of M M^T is nearly disconnected) then
     # reach ~1e-15. Only matrices short of half the tolerance are touched.
-    short = np.flatnonzero(~(err <= 0.5 * tol) & (iters < max_iter))
+    short = np.flatnonzero(~(err <= _POLISH_BELOW * tol) & (iters < max_iter))
     if short.size:
         with np.errstate(divide="ignore"):
             Zp = np.log(out[short])

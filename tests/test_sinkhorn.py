@@ -621,6 +621,8 @@ def test_compare_solvers_and_markdown_table():
 #: on an AMD CPU; ~12,000 matrices
 _COLD_WORKLOAD = """
 import sys, numpy as np, homtrap
+if sys.argv[1:] == ["no-polish"]:  # the control: the solver without its final polish
+    sys.modules["homtrap.sinkhorn"]._POLISH_BELOW = float("inf")
 rng = np.random.default_rng(20261207)
 worst = 0.0
 for n, B in ((3, 1000), (4, 1000), (8, 1000), (16, 1000), (64, 100), (256, 8)):
@@ -629,7 +631,7 @@ for n, B in ((3, 1000), (4, 1000), (8, 1000), (16, 1000), (64, 100), (256, 8)):
             continue
         res = homtrap.sinkhorn_solve(rng.standard_normal((B, n, n)), T)
         worst = max(worst, float(res.marginal_error.max() / res.tol))
-        assert res.all_converged, (n, T, res.marginal_error.max())
+        assert res.all_converged or sys.argv[1:] == ["no-polish"], (n, T, res.marginal_error.max())
 print(worst)
 """
 
@@ -645,13 +647,23 @@ def _perturbed_environment() -> dict[str, str]:
     return dict(os.environ, **perturbed_environment())
 
 
-@pytest.mark.parametrize("perturbed", [False, True], ids=["native", "perturbed"])
-def test_default_tolerance_met_with_margin_on_any_cpu(perturbed):
-    """Every matrix lands within half the default tolerance, natively and with other SIMD kernels."""
+def _cold_worst(perturbed: bool, *args: str) -> float:
+    """Worst marginal error / tol over the cold workload, run in a fresh interpreter."""
     import subprocess
     import sys
 
     env = _perturbed_environment() if perturbed else None
-    run = subprocess.run([sys.executable, "-c", _COLD_WORKLOAD], capture_output=True, text=True, env=env)
+    run = subprocess.run([sys.executable, "-c", _COLD_WORKLOAD, *args], capture_output=True, text=True, env=env)
     assert run.returncode == 0, run.stderr[-3000:]
-    assert float(run.stdout) <= 0.5  # the polish lands at most at tol / 2, whatever the rounding
+    return float(run.stdout)
+
+
+@pytest.mark.parametrize("perturbed", [False, True], ids=["native", "perturbed"])
+def test_default_tolerance_met_with_margin_on_any_cpu(perturbed):
+    """Every matrix lands within half the default tolerance, natively and with other SIMD kernels."""
+    assert _cold_worst(perturbed) <= 0.5  # the polish lands at most at tol / 2, whatever the rounding
+
+
+def test_cold_workload_needs_the_polish():
+    """Control: without the final polish the same workload ends above tol / 2 (measured: 3.3 tol on an AMD EPYC)."""
+    assert _cold_worst(False, "no-polish") > 0.5
