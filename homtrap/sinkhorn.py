@@ -302,7 +302,7 @@ def sinkhorn_solve(
         if fast is not None:
             M1, u1, v1, k, _ = fast
             err1 = _k.marginal_errors(M1[None])[0]
-            if err1 <= tol:
+            if err1 <= _POLISH_BELOW * tol:  # otherwise the general solver polishes it
                 return SinkhornResult(
                     matrix=M1.reshape(G.shape), log_u=u1.reshape(*batch_shape, n), log_v=v1.reshape(*batch_shape, n),
                     iterations=np.full(batch_shape, k, dtype=np.int64), newton_steps=np.zeros(batch_shape, dtype=np.int64),
