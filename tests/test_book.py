@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import ast
 import json
-import re
+import math
+from decimal import Decimal
 from pathlib import Path
 
 import numpy as np
@@ -167,9 +168,8 @@ def test_stored_glued_floats_are_rounded(path):
                 value = ast.literal_eval(text)
             except (ValueError, SyntaxError):
                 continue
-            if isinstance(value, float):
-                mantissa = re.sub(r"e.*$", "", text.lstrip("-")).replace(".", "").lstrip("0")
-                if len(mantissa) > 8:
+            if isinstance(value, float) and math.isfinite(value) and value != 0:
+                if len(Decimal(text).normalize().as_tuple().digits) > 8:  # significant digits
                     long_floats.append((record["name"], text))
     assert not long_floats, f"{path.name}: glued at full precision: {long_floats[:5]}"
 
