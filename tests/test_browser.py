@@ -1,7 +1,9 @@
 """The book as a reader meets it: every page opened in headless Chromium.
 
-The session fixture builds the HTML book from scratch into a temporary directory and serves
-it on 127.0.0.1. For every page in ``_toc.yml`` the tests assert that the math is typeset
+The session fixture builds the HTML book from scratch into a temporary directory (each xdist
+worker its own) and serves it on 127.0.0.1; with ``HOMTRAP_HTML_DIR`` set it serves that
+existing ``_build/html`` instead (and the PDF test reads ``HOMTRAP_SINGLEHTML_DIR`` for the
+single-page build), so a CI run builds the book once. For every page in ``_toc.yml`` the tests assert that the math is typeset
 by the bundled MathJax (no raw TeX left), every image loads and has a real alt text,
 internal links and cross-references resolve, headings do not skip levels, the console shows
 no errors beyond the documented harmless ones, and **no request leaves the book's own
@@ -72,14 +74,31 @@ def _chromium() -> str | None:
     return None
 
 
+def _build(out: Path, builder: str) -> Path:
+    """``jupyter-book build`` of the repository into ``out`` (a fresh directory); the output path."""
+    jb = Path(sys.executable).with_name("jupyter-book")
+    cmd = [str(jb) if jb.exists() else "jupyter-book", "build", str(ROOT), "--builder", builder,
+           "--path-output", str(out), "-W", "-n", "--keep-going"]
+    proc = subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT)
+    assert proc.returncode == 0, f"{builder} build failed:\n{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}"
+    return out / "_build" / builder
+
+
+def _prebuilt(variable: str) -> Path | None:
+    """The build named by the environment variable ``variable``, or None when it is unset."""
+    value = os.environ.get(variable)
+    if not value:
+        return None
+    path = Path(value).resolve()
+    assert (path / "index.html").is_file(), f"{variable}={value} is not a built book (no index.html)"
+    return path
+
+
 @pytest.fixture(scope="session")
 def html_dir(tmp_path_factory) -> Path:
-    out = tmp_path_factory.mktemp("book")
-    jb = Path(sys.executable).with_name("jupyter-book")
-    cmd = [str(jb) if jb.exists() else "jupyter-book", "build", str(ROOT), "--path-output", str(out), "-W", "-n", "--keep-going"]
-    proc = subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT)
-    assert proc.returncode == 0, f"book build failed:\n{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}"
-    return out / "_build" / "html"
+    """The HTML book: ``$HOMTRAP_HTML_DIR`` if set, else a fresh build (one per xdist worker,
+    each in the worker's own temporary directory)."""
+    return _prebuilt("HOMTRAP_HTML_DIR") or _build(tmp_path_factory.mktemp("book"), "html")
 
 
 @pytest.fixture(scope="session")
@@ -116,22 +135,28 @@ def browser():
 
 
 def _open(browser, url: str):
-    """Load ``url``, wait for MathJax, and return (page, requests, console messages)."""
+    """Load ``url``, wait for MathJax's initial typeset, and return (page, requests, console messages).
+
+    Waits on MathJax's own completion signal (``MathJax.startup.promise`` resolves once the
+    page is typeset), not on network idle: the checks read the typeset DOM (``mjx-container``),
+    which does not depend on the web fonts having arrived.
+    """
     page = browser.new_page(viewport={"width": 1280, "height": 900})
+    page.set_default_timeout(120_000)  # generous, for a loaded 2-core machine
     requests: list[str] = []
     console: list[tuple[str, str]] = []
     page.on("request", lambda r: requests.append(r.url))
     page.on("console", lambda m: console.append((m.type, m.text)))
     page.on("pageerror", lambda e: console.append(("error", str(e))))
     page.on("response", lambda r: r.status >= 400 and console.append(("error", f"HTTP {r.status} for {r.url}")))
-    page.goto(url, wait_until="load", timeout=120_000)
-    if page.locator("script[src*='mathjax']").count():  # Sphinx adds MathJax only to pages with math
-        page.wait_for_function("window.MathJax && MathJax.startup && MathJax.startup.promise", timeout=120_000)
-        page.evaluate("MathJax.startup.promise")
-    if url.startswith("http"):
-        # generous: on a loaded 2-core machine (the PDF print runs in the other worker) typesetting
-        # the longest chapters keeps fetching MathJax fonts for more than the default 30 s
-        page.wait_for_load_state("networkidle", timeout=120_000)
+    try:
+        page.goto(url, wait_until="load")  # images and stylesheets are in
+        if page.locator("script[src*='mathjax']").count():  # Sphinx adds MathJax only to pages with math
+            page.wait_for_function("() => window.MathJax && MathJax.startup && MathJax.startup.promise")
+            page.evaluate("() => MathJax.startup.promise.then(() => true)")
+    except BaseException:
+        page.close()
+        raise
     return page, requests, console
 
 
@@ -140,11 +165,6 @@ def test_page_reads_completely(browser, server, html_dir, docname):
     url = urljoin(server, f"{docname}.html")
     page, requests, console = _open(browser, url)
     try:
-        # 1. every request stays on the book's own host
-        host = urlparse(server).netloc
-        foreign = [r for r in requests if urlparse(r).scheme not in ("data", "blob") and urlparse(r).netloc != host]
-        assert not foreign, f"{docname}: requests to other hosts: {foreign}"
-
         # 2. math typeset by MathJax: every math element holds a rendered container, no raw TeX left
         math = page.evaluate(
             """() => {
@@ -200,6 +220,12 @@ def test_page_reads_completely(browser, server, html_dir, docname):
         if docname in SCREENSHOT_PAGES:
             ARTIFACTS.mkdir(parents=True, exist_ok=True)
             page.screenshot(path=str(ARTIFACTS / f"{Path(docname).name}.png"), full_page=False)
+
+        # 1. every request stays on the book's own host (checked last, so that it also covers
+        #    whatever the page fetched while the checks above ran, e.g. MathJax's fonts)
+        host = urlparse(server).netloc
+        foreign = [r for r in requests if urlparse(r).scheme not in ("data", "blob") and urlparse(r).netloc != host]
+        assert not foreign, f"{docname}: requests to other hosts: {foreign}"
     finally:
         page.close()
 
@@ -239,18 +265,15 @@ def _page_title(docname: str) -> str:
 
 
 def test_pdf_contains_every_chapter(browser, tmp_path):
-    """The documented PDF route (single-page build printed by Chromium) holds every page."""
+    """The documented PDF route (single-page build printed by Chromium) holds every page.
+
+    Uses ``$HOMTRAP_SINGLEHTML_DIR`` (an existing ``_build/singlehtml``) when set, else builds."""
     from pypdf import PdfReader
 
-    sys.path.insert(0, str(ROOT / "scripts"))
     from print_pdf import print_pdf
 
-    jb = Path(sys.executable).with_name("jupyter-book")
-    cmd = [str(jb) if jb.exists() else "jupyter-book", "build", str(ROOT), "--builder", "singlehtml",
-           "--path-output", str(tmp_path), "-W", "-n", "--keep-going"]
-    proc = subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT)
-    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
-    pdf = print_pdf(tmp_path / "_build" / "singlehtml", tmp_path / "book.pdf", browser=browser)
+    site = _prebuilt("HOMTRAP_SINGLEHTML_DIR") or _build(tmp_path, "singlehtml")
+    pdf = print_pdf(site, tmp_path / "book.pdf", browser=browser)
     text = " ".join(" ".join(p.extract_text().split()) for p in PdfReader(pdf).pages)
     # Chromium sets "ff", "fi", "ffi" as ligature glyphs, which extract as U+FB00..U+FB04
     # ("Aﬃne", "trade-oﬀ"); NFKC turns them back into letters
