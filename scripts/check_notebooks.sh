@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Strict nbval on the given notebooks (default: all) in the perturbed floating-point environment
-# of scripts/perturbed_env.py (numpy SIMD one level lower, two BLAS threads), with the .venv
+# of scripts/perturbed_env.py (numpy SIMD one level lower, one BLAS thread instead of the two outputs are stored with), with the .venv
 # kernel. For a chapter author: run it after scripts/execute_notebooks.py on the same files.
 # Usage: bash scripts/check_notebooks.sh [book/05_figure1.ipynb ...] [-- extra pytest args]
 source "$(dirname "$0")/_env.sh"

@@ -49,6 +49,8 @@ from nbclient.exceptions import CellExecutionError
 REPO_ROOT = Path(__file__).resolve().parent.parent
 TOC_PATH = REPO_ROOT / "_toc.yml"
 TIMEOUT_S = 900  # per cell
+#: BLAS/OpenMP threads of the kernel that stores the outputs (the tests use another count)
+STORE_THREADS = "2"
 
 KERNELSPEC = {
     "display_name": "Python 3 (ipykernel)",
@@ -302,9 +304,12 @@ def main(argv: list[str] | None = None) -> int:
 
     # Inherited by the kernel process started by nbclient.
     os.environ["PYTHONHASHSEED"] = "0"
-    # Small batched linear algebra is faster (and steadier) on one BLAS thread per kernel.
+    # The stored outputs come from one fixed environment: numpy's best SIMD kernels and two
+    # BLAS threads (one kernel at a time, so no oversubscription). The test suite compares them
+    # in a perturbed one (scripts/perturbed_env.py: SIMD one level lower, one BLAS thread,
+    # another Python), so nothing that depends on these settings can be stored.
     for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
-        os.environ.setdefault(var, "1")
+        os.environ[var] = STORE_THREADS
     # Silences debugpy's frozen-modules notice at kernel start-up.
     os.environ.setdefault("PYDEVD_DISABLE_FILE_VALIDATION", "1")
 

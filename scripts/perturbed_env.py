@@ -2,13 +2,14 @@
 """Print shell ``export`` lines for a floating-point environment unlike the one that stores outputs.
 
 The notebooks' outputs are stored by ``scripts/execute_notebooks.py`` with numpy's best SIMD
-kernels and one BLAS thread. The test suite compares them in a *perturbed* environment, so
+kernels and two BLAS threads. The test suite compares them in a *perturbed* environment, so
 that an output that depends on the machine cannot land:
 
 * numpy's SIMD dispatch one level lower (``NPY_DISABLE_CPU_FEATURES``): on x86-64 the
   highest of ``X86_V4`` (AVX-512) and ``X86_V3`` (AVX2/FMA) that this CPU has is switched
   off, with every feature above it; elsewhere every dispatched feature above the baseline;
-* two BLAS/OpenMP threads instead of one.
+* one BLAS/OpenMP thread instead of the two the outputs are stored with (one per test
+  worker: two workers on two cores do not oversubscribe).
 
 ``OPENBLAS_CORETYPE`` and ``OPENBLAS_L2_SIZE`` are never touched: on some CPUs they are set
 to work around bugs of older OpenBLAS builds.
@@ -41,7 +42,7 @@ def disabled_features() -> list[str]:
 
 def perturbed_environment() -> dict[str, str]:
     """The environment variables of the perturbed run."""
-    env = {"OMP_NUM_THREADS": "2", "OPENBLAS_NUM_THREADS": "2", "MKL_NUM_THREADS": "2"}
+    env = {"OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
     features = disabled_features()
     if features:
         env["NPY_DISABLE_CPU_FEATURES"] = " ".join(features)

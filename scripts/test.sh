@@ -5,8 +5,9 @@
 #   notebooks  every chapter re-executed under strict nbval, in the Colab-like  (~4 min)
 #              reader environment (Python 3.13, numpy/scipy/matplotlib/seaborn,
 #              homtrap installed non-editable, no myst-nb) AND a perturbed
-#              floating-point environment (numpy SIMD one level lower, two BLAS
-#              threads), so an output that depends on the machine cannot land
+#              floating-point environment (numpy SIMD one level lower, one BLAS
+#              thread where outputs are stored with two), so an output that
+#              depends on the machine cannot land
 #   browser    every page of the built book in headless Chromium               (~1.5 min)
 #   pdf        the book printed to PDF holds every chapter                     (~2 min)
 #   env        the Binder environment rebuilt from binder/ runs chapters;      (~1 min warm)

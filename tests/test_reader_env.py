@@ -73,7 +73,7 @@ def _checkout_version() -> str:
 
 def _run_nbval(env: Path, kind: str, notebooks: list[Path]) -> subprocess.CompletedProcess:
     environ = dict(os.environ, JUPYTER_PATH=str(env / "share" / "jupyter"))
-    cmd = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "--nbval",
+    cmd = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-n", "2", "--dist", "loadfile", "--nbval",
            "--nbval-kernel-name", reader_env.kernel_name(kind),
            "--nbval-sanitize-with", str(ROOT / "tests" / "nbval_sanitize.cfg"), *map(str, notebooks)]
     return subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, env=environ)
