@@ -14,14 +14,22 @@
 #              the Colab-like environment is what it claims to be
 #
 # Usage: bash scripts/test.sh [all|unit|notebooks|browser|pdf|env ...] [-- extra pytest args]
-# With no layer (or "all") every layer runs, in that order; the run fails if any layer fails.
+# With no layer (or "all") every layer runs; the run fails if any layer fails.
 # Reports (JUnit XML) go to artifacts/test-reports/, built books to artifacts/test-book/.
+#
+# Scheduling (the machine has 2 cores; every layer but the PDF keeps both busy):
+#   - when both browser and pdf run, the HTML and single-page books are built side by side;
+#   - printing the PDF keeps about one core busy for ~2 minutes, so the pdf layer runs in the
+#     background beside the unit and env layers that follow it (its output is shown when it
+#     ends); it never runs beside the notebooks or browser layers, whose page and kernel
+#     timeouts must not depend on a print job.
+# "all" runs: notebooks, browser, pdf (+ unit, env beside it).
 source "$(dirname "$0")/_env.sh"
 
 layers=()
 while [ $# -gt 0 ] && [ "$1" != "--" ]; do layers+=("$1"); shift; done
 [ "${1:-}" = "--" ] && shift
-if [ ${#layers[@]} -eq 0 ] || [ "${layers[0]}" = "all" ]; then layers=(unit notebooks browser pdf env); fi
+if [ ${#layers[@]} -eq 0 ] || [ "${layers[0]}" = "all" ]; then layers=(notebooks browser pdf unit env); fi
 for l in "${layers[@]}"; do
   case "$l" in unit|notebooks|browser|pdf|env) ;; *) echo "unknown layer '$l' (unit, notebooks, browser, pdf, env, all)" >&2; exit 2;; esac
 done
@@ -56,7 +64,26 @@ run_layer() {  # run_layer NAME pytest-args...
   fi
 }
 
+build_book() {  # build_book html|singlehtml: a clean, warning-free build into $BOOKS/<builder>
+  rm -rf "$BOOKS/$1"
+  jupyter-book build . --builder "$1" --path-output "$BOOKS/$1" -W -n --keep-going -q \
+    >"$REPORTS/build-$1.log" 2>&1
+}
+
+wait_pdf() {  # the background pdf layer ends before a layer that must not share the machine with it
+  [ -n "$pdf_pid" ] || return 0
+  echo
+  echo "=================== layer: pdf (ran in the background) ==================="
+  wait "$pdf_pid" || failed+=(pdf)
+  pdf_pid=""
+  cat "$REPORTS/pdf.log"
+}
+
+single_pid=""
+pdf_pid=""
+pdf_ran=""
 for layer in "${layers[@]}"; do
+  case "$layer" in notebooks|browser) wait_pdf;; esac
   case "$layer" in
   unit)
     run_layer unit -n 2 --dist loadfile --doctest-modules -m unit homtrap tests "$@"
@@ -79,23 +106,40 @@ for layer in "${layers[@]}"; do
     ;;
   browser)
     ensure_chromium
-    rm -rf "$BOOKS/html"
     echo "[homtrap] building the HTML book for the browser tests"
-    if jupyter-book build . --path-output "$BOOKS/html" -W -n --keep-going -q >"$REPORTS/build-html.log" 2>&1; then
+    if [[ " ${layers[*]} " == *" pdf "* ]] && [ -z "$pdf_ran" ]; then
+      echo "[homtrap] (and, beside it, the single-page book for the PDF test)"
+      build_book singlehtml & single_pid=$!
+    fi
+    if build_book html; then
       HOMTRAP_HTML_DIR="$BOOKS/html/_build/html" run_layer browser -n 2 --dist load -m browser tests/test_browser.py "$@"
     else
       tail -40 "$REPORTS/build-html.log"; echo "[homtrap] book build failed: browser layer FAILED"; failed+=(browser)
     fi
     ;;
   pdf)
+    pdf_ran=1
     ensure_chromium
-    rm -rf "$BOOKS/singlehtml"
-    echo "[homtrap] building the single-page book for the PDF test"
-    if jupyter-book build . --builder singlehtml --path-output "$BOOKS/singlehtml" -W -n --keep-going -q \
-        >"$REPORTS/build-singlehtml.log" 2>&1; then
-      HOMTRAP_SINGLEHTML_DIR="$BOOKS/singlehtml/_build/singlehtml" run_layer pdf -m pdf tests/test_browser.py "$@"
+    if [ -n "$single_pid" ]; then
+      wait "$single_pid"; single_rc=$?; single_pid=""
     else
+      echo "[homtrap] building the single-page book for the PDF test"
+      build_book singlehtml; single_rc=$?
+    fi
+    if [ "$single_rc" -ne 0 ]; then
       tail -40 "$REPORTS/build-singlehtml.log"; echo "[homtrap] book build failed: pdf layer FAILED"; failed+=(pdf)
+    else
+      echo "[homtrap] layer pdf runs in the background (log: $REPORTS/pdf.log)"
+      (
+        start=$SECONDS
+        if HOMTRAP_SINGLEHTML_DIR="$BOOKS/singlehtml/_build/singlehtml" "${PYTEST[@]}" \
+            --junitxml="$REPORTS/pdf.xml" -m pdf tests/test_browser.py "$@"; then
+          echo "[homtrap] layer pdf passed in $((SECONDS - start)) s"
+        else
+          echo "[homtrap] layer pdf FAILED (after $((SECONDS - start)) s)"; exit 1
+        fi
+      ) >"$REPORTS/pdf.log" 2>&1 &
+      pdf_pid=$!
     fi
     ;;
   env)
@@ -104,6 +148,8 @@ for layer in "${layers[@]}"; do
   esac
 done
 
+[ -z "$single_pid" ] || wait "$single_pid"
+wait_pdf
 echo
 python scripts/test_summary.py "$REPORTS"
 if [ ${#failed[@]} -gt 0 ]; then

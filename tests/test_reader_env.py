@@ -33,7 +33,7 @@ import reader_env  # noqa: E402
 #: which reads the benchmark tables shipped inside the package
 BINDER_CHAPTERS = ("01_dsm_detail_subspace.ipynb", "02_maximum_entropy.ipynb", "appendix_performance.ipynb")
 #: the book's build and test toolchain, which a reader's environment must not carry
-TOOLCHAIN = ("jupyter_book", "sphinx", "myst_nb", "nbval", "pytest", "playwright", "pypdf", "hypothesis")
+TOOLCHAIN = ("jupyter_book", "sphinx", "myst_nb", "nbval", "pytest", "playwright", "pypdfium2", "hypothesis")
 
 
 def _env(kind: str) -> Path:
