@@ -138,7 +138,12 @@ _PLOTTING = {"set_book_style", "book_palette"}
 def __getattr__(name: str) -> Any:
     # plotting pulls in matplotlib and seaborn: import it only when a figure is wanted
     if name in _PLOTTING:
-        from . import plotting
-
+        try:
+            from . import plotting
+        except ModuleNotFoundError as exc:  # the "figures" extra is not installed
+            raise ImportError(
+                f"homtrap.{name} needs matplotlib and seaborn ({exc.name} is missing): "
+                "pip install 'homtrap[figures]'"
+            ) from exc
         return getattr(plotting, name)
     raise AttributeError(f"module 'homtrap' has no attribute {name!r}")
