@@ -10,7 +10,8 @@ marker          what                                                   where
 ``env``         reader environments rebuilt (Colab-like, Binder-like)  ``tests/test_*_env.py``
 ==============  =====================================================  ===========================
 
-``scripts/test.sh`` runs the layers one after the other (``bash scripts/test.sh unit`` runs one);
+``scripts/test.sh`` runs every layer (notebooks, browser, then pdf in the background beside unit
+and env; ``bash scripts/test.sh unit`` runs one);
 ``pytest -m unit`` selects a layer by hand.
 """
 

@@ -86,7 +86,7 @@ for layer in "${layers[@]}"; do
   case "$layer" in notebooks|browser) wait_pdf;; esac
   case "$layer" in
   unit)
-    run_layer unit -n 2 --dist loadfile --doctest-modules -m unit homtrap tests "$@"
+    run_layer unit -n 2 --dist load --doctest-modules -m unit homtrap tests "$@"
     ;;
   notebooks)
     echo "[homtrap] preparing the Colab-like reader environment (scripts/reader_env.py colab)"
