@@ -128,7 +128,7 @@ class Diagnosis:
         return f"<table><thead><tr><th>quantity</th><th>value</th></tr></thead><tbody>{body}</tbody></table><ul>{verdicts}</ul>"
 
     def plot(self, ax=None):
-        """One-call figure: per-layer sigma_2 and |lambda_2|, the bound prod sigma_2 and the detail left after k layers."""
+        """One-call figure: per-layer :math:`\\sigma_2` and :math:`|\\lambda_2|`, the bound :math:`\\prod \\sigma_2` and the detail left after :math:`k` layers."""
         import matplotlib.pyplot as plt
 
         if ax is None:

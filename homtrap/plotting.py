@@ -133,10 +133,10 @@ def set_book_style() -> None:
     harmless: the style is reset to exactly the same state.
 
     The style is seaborn's ``whitegrid`` theme at ``notebook`` scale with the
-    colour-blind-safe palette :data:`PALETTE`; opaque white figure, axes and saved-figure
-    backgrounds; figure size :data:`FIGSIZE`; :data:`DPI` on screen and
-    :data:`SAVEFIG_DPI` for saved files; constrained layout; and, under IPython, PNG as the
-    only inline figure format.
+    colour-blind-safe palette :data:`~homtrap.plotting.PALETTE`; opaque white figure, axes
+    and saved-figure backgrounds; figure size :data:`~homtrap.plotting.FIGSIZE`;
+    :data:`~homtrap.plotting.DPI` on screen and :data:`~homtrap.plotting.SAVEFIG_DPI` for
+    saved files; constrained layout; and, under IPython, PNG as the only inline figure format.
 
     Returns
     -------

@@ -58,7 +58,7 @@ def random_logits(
 
     Returns
     -------
-    ndarray, shape (*size, n, n)
+    ndarray, shape ``(*size, n, n)``
     """
     n = check_int(n, "n", minimum=1)
     scale = check_positive_scalar(scale, "scale")
@@ -95,7 +95,7 @@ def random_dsm(
 
     Returns
     -------
-    ndarray, shape (*size, n, n)
+    ndarray, shape ``(*size, n, n)``
 
     Examples
     --------

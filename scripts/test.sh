@@ -132,7 +132,8 @@ for layer in "${layers[@]}"; do
       echo "[homtrap] layer pdf runs in the background (log: $REPORTS/pdf.log)"
       (
         start=$SECONDS
-        if HOMTRAP_SINGLEHTML_DIR="$BOOKS/singlehtml/_build/singlehtml" "${PYTEST[@]}" \
+        if HOMTRAP_SINGLEHTML_DIR="$BOOKS/singlehtml/_build/singlehtml" HOMTRAP_PDF_OUT="$BOOKS/homogeneity-trap.pdf" \
+            "${PYTEST[@]}" \
             --junitxml="$REPORTS/pdf.xml" -m pdf tests/test_browser.py "$@"; then
           echo "[homtrap] layer pdf passed in $((SECONDS - start)) s"
         else

@@ -251,6 +251,19 @@ def test_no_cdn_references_in_built_html(html_dir):
     assert not bad, bad[:10]
 
 
+def test_api_reference_anchors_every_public_name(html_dir):
+    """The API page gives each public name its ``homtrap.<name>`` anchor, and no other top-level
+    one; chapters link to those anchors and the API page links back to the chapters."""
+    import homtrap
+
+    api = (html_dir / "book" / "api.html").read_text(encoding="utf-8")
+    anchors = set(re.findall(r'id="homtrap\.(\w+)"', api))
+    assert anchors == set(homtrap.__all__), sorted(anchors ^ set(homtrap.__all__))
+    chapter = (html_dir / "book" / "01_dsm_detail_subspace.html").read_text(encoding="utf-8")
+    assert 'href="api.html#homtrap.sigma2"' in chapter
+    assert 'href="01_dsm_detail_subspace.html"' in api
+
+
 def _page_title(docname: str) -> str:
     """The first level-1 heading of a page's source (.md or .ipynb)."""
     import json
@@ -310,3 +323,8 @@ def test_pdf_contains_every_chapter(browser, tmp_path):
         words = max(re.split(r"\s{2,}|[:(),]", title), key=len).strip()  # longest plain-text run
         assert squash(words) in flat, f"the PDF lacks {docname} ({words!r})"
     assert text.count("outputs on this page were produced on") >= sum(1 for p in PAGES if (ROOT / f"{p}.ipynb").exists())
+    # the PDF that passed is the one published beside the HTML book (scripts/test.sh sets the
+    # path; the Pages workflow copies it into the site)
+    if os.environ.get("HOMTRAP_PDF_OUT"):
+        Path(os.environ["HOMTRAP_PDF_OUT"]).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(pdf, os.environ["HOMTRAP_PDF_OUT"])
