@@ -1,5 +1,5 @@
 #!/usr/bin/env python
-"""Benchmarks: homtrap's Sinkhorn and sigma2 against POT and a naive numpy loop.
+"""Benchmarks: homtrap's Sinkhorn and sigma2 against POT, a naive numpy loop and LAPACK's SVD.
 
 All implementations run in one process on the same inputs; each result is checked against
 the others (and its marginal error measured) before its time is reported, and every table
@@ -8,16 +8,23 @@ gives ratios measured side by side, never absolute times alone. The peers live i
 
 Usage (inside the project's environment: ``source scripts/_env.sh`` first)::
 
-    python benchmarks/bench.py                 # all tables, full sizes (about 10 minutes)
+    python benchmarks/bench.py                 # all tables, full sizes (about 15 minutes)
     python benchmarks/bench.py --quick         # small sizes, seconds (the test suite runs this)
     python benchmarks/bench.py --case sweep    # one table
+    python benchmarks/bench.py --case large    # one layer, n = 64 .. 4096, vs a dense SVD (about 5 minutes)
+    python benchmarks/bench.py --case large --sizes 512,2048 --threads 2   # chosen sizes, two BLAS threads
     python benchmarks/bench.py --json out.json # also write every row as JSON
     python benchmarks/bench.py --case fig1 --impl homtrap   # one timed workload, for whole-process timers
     python benchmarks/bench.py --case sweep --impl pot --batch 4096 --sweeps 100   # (and --case none: the baseline)
 
 Cases: ``sweep`` (time per Sinkhorn sweep), ``e2e`` (end to end to a tolerance, across T),
 ``sigma2`` (sigma2 vs batched SVD), ``scaling`` (n and batch size), ``fig1`` (the full
-Figure-1 sweep: 20 temperatures x 1000 matrices x n = 64, sigma2 included).
+Figure-1 sweep: 20 temperatures x 1000 matrices x n = 64, sigma2 included), ``large`` (one
+doubly-stochastic layer of size n = 64 .. 4096: ``sigma2``, ``detail_factor`` and ``diagnose``
+against ``np.linalg.svd(M, compute_uv=False)``, the values checked against the SVD's sigma_2).
+
+Every case runs with one BLAS thread unless ``--threads`` says otherwise; the peers always get
+the same number of threads as homtrap.
 """
 
 from __future__ import annotations
@@ -84,6 +91,32 @@ def case_sigma2(n: int, B: int, repeat: int) -> dict:
     return dict(n=n, B=B, sigma2_s=t_s, svd_s=t_v, speedup=t_v / t_s, max_abs_diff=float(np.abs(s - v).max()))
 
 
+def case_large(n: int, repeat: int) -> dict:
+    """One doubly-stochastic layer of size ``n`` (T = 1): ``sigma2``, ``detail_factor`` and ``diagnose`` vs a dense SVD.
+
+    The peer is ``np.linalg.svd(M, compute_uv=False)`` (all singular values, LAPACK ``gesdd``),
+    whose second value is the reference sigma_2; ``err_*`` is the absolute difference of each
+    homtrap value to it (for ``diagnose``, the larger of its ``sigma2`` and ``detail_factor``
+    fields; the two agree on a doubly-stochastic layer, Lemma 2). ``speedup_*`` = SVD time /
+    homtrap time, measured in this run on the same matrix.
+    """
+    M = homtrap.random_dsm(n, 1.0, rng=5)
+    t_v, sv = best_time(lambda: np.linalg.svd(M, compute_uv=False), repeat)
+    ref = float(sv[1])
+    t_s, s = best_time(lambda: homtrap.sigma2(M), repeat)
+    t_f, f = best_time(lambda: homtrap.detail_factor(M), repeat)
+    t_d, d = best_time(lambda: homtrap.diagnose(M[None]), repeat)
+    d_err = max(abs(float(np.ravel(getattr(d, k))[0]) - ref) for k in ("sigma2", "detail_factor"))
+    return dict(n=n, svd_s=t_v, sigma2_s=t_s, detail_s=t_f, diagnose_s=t_d, speedup_sigma2=t_v / t_s,
+                speedup_detail=t_v / t_f, speedup_diagnose=t_v / t_d, sigma2=ref, err_sigma2=abs(float(s) - ref),
+                err_detail=abs(float(f) - ref), err_diagnose=d_err)
+
+
+LARGE_SIZES = (64, 128, 256, 512, 1024, 2048, 4096)
+LARGE_COLS = ["n", "svd_s", "sigma2_s", "detail_s", "diagnose_s", "speedup_sigma2", "speedup_detail",
+              "speedup_diagnose", "sigma2", "err_sigma2", "err_detail", "err_diagnose"]
+
+
 def case_fig1(trials: int = 1000) -> dict:
     """The Figure-1 sweep: 20 temperatures x ``trials`` matrices, n = 64, every matrix to 1e-10, sigma2 included."""
     Ts = np.geomspace(0.01, 100, 20)
@@ -92,7 +125,7 @@ def case_fig1(trials: int = 1000) -> dict:
 
 
 # --------------------------------------------------------------------------- main
-def machine_info(quick: bool) -> dict:
+def machine_info(quick: bool, threads: int = 1) -> dict:
     """Where and with what the numbers were measured."""
     import datetime
     import platform
@@ -108,7 +141,7 @@ def machine_info(quick: bool) -> dict:
         pass
     return dict(date=datetime.date.today().isoformat(), cpu=cpu, cores=os.cpu_count(), python=platform.python_version(),
                 numpy=np.__version__, scipy=scipy.__version__, pot=ot.__version__, homtrap=homtrap.__version__,
-                quick=quick, blas_threads=1)
+                quick=quick, blas_threads=threads)
 
 
 E2E_COLS = ["T", "B", "homtrap_s", "pot_s", "naive_s", "speedup_pot", "speedup_naive", "homtrap_err", "pot_err",
@@ -118,7 +151,7 @@ E2E_COLS = ["T", "B", "homtrap_s", "pot_s", "naive_s", "speedup_pot", "speedup_n
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--quick", action="store_true", help="small sizes (seconds)")
-    ap.add_argument("--case", choices=["all", "sweep", "e2e", "sigma2", "scaling", "fig1", "none"], default="all")
+    ap.add_argument("--case", choices=["all", "sweep", "e2e", "sigma2", "scaling", "fig1", "large", "none"], default="all")
     ap.add_argument("--impl", choices=["homtrap", "pot", "naive"],
                     help="time one implementation only, once, for whole-process timers: --case e2e (to tol), sweep "
                          "(exactly --sweeps sweeps), fig1, or none (imports and inputs only, the baseline)")
@@ -126,12 +159,16 @@ def main(argv=None) -> int:
     ap.add_argument("--batch", type=int, help="with --impl: number of matrices (default 1000, 100 with --quick)")
     ap.add_argument("--temperature", type=float, default=1.0, help="with --impl: temperature (default 1)")
     ap.add_argument("--sweeps", type=int, default=50, help="with --impl and --case sweep: sweeps per matrix (default 50)")
+    ap.add_argument("--sizes", help="with --case large: comma-separated n (default 64,128,...,4096; 64,600 with --quick)")
+    ap.add_argument("--threads", type=int, default=1, help="BLAS threads for every implementation (default 1)")
     ap.add_argument("--json", metavar="PATH", help="also write all rows to PATH as JSON (with --case: update that case only)")
     args = ap.parse_args(argv)
     q = args.quick
     rep = 1 if q else 3
     results: dict[str, list[dict]] = {}
-    with threadpool_limits(1):  # small batched kernels: one BLAS thread (never changed globally)
+    if args.threads < 1:
+        ap.error(f"--threads must be >= 1, got {args.threads}")
+    with threadpool_limits(args.threads):  # default one BLAS thread for small batched kernels (never changed globally)
         if args.impl:  # a single timed workload, for whole-process timers
             import ot  # noqa: F401  every implementation pays the same imports (POT's included)
 
@@ -194,8 +231,17 @@ def main(argv=None) -> int:
             results["fig1"] = [r]
             print("## Full Figure-1 sweep (20 T x 1000 matrices x n = 64, sigma2 included)\n")
             print(markdown_table([r], ["seconds", "matrices", "max_marginal_error"]))
+        if args.case in ("all", "large"):
+            sizes = tuple(int(v) for v in args.sizes.split(",")) if args.sizes else ((64, 600) if q else LARGE_SIZES)
+            rows = []
+            for n in sizes:  # one row at a time: the largest sizes take minutes
+                rows.append(case_large(n, 1 if q or n > 2048 else rep))
+                print(f"  n = {n}: svd {rows[-1]['svd_s']:.3g} s, sigma2 {rows[-1]['sigma2_s']:.3g} s", file=sys.stderr)
+            results["large"] = rows
+            print(f"## One doubly-stochastic layer vs np.linalg.svd(M, compute_uv=False) ({args.threads} BLAS thread(s))\n")
+            print(markdown_table(rows, LARGE_COLS))
     if args.json:
-        results["meta"] = [machine_info(q)]
+        results["meta"] = [machine_info(q, args.threads)]
         if args.case != "all" and os.path.exists(args.json):  # one case re-run: keep the others
             with open(args.json) as fh:
                 results = {**json.load(fh), **results}

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from .attention import sinkformer_attention, sinkhorn_attention, softmax_attention
 from .birkhoff import birkhoff_decomposition
 from .collapse import (
     amplitude_snr,
@@ -24,15 +25,16 @@ from .collapse import (
     theorem1_bound,
     theorem1_probability,
 )
-from .diagnose import Diagnosis, diagnose
+from .diagnose import Diagnosis, Verdict, diagnose
 from .depth import effective_depth, effective_depth_product, high_temperature_effective_depth
 from .layers import max_product_norm, power_distances, product_distances, realised_depth
+from .mhc import amax_gain, mhc_composite, mhc_h_res, mhc_logits
 from .normalization import layer_norm, normalize_detail
 from .random import random_dsm, random_logits
 from .sinkhorn import ConvergenceError, ConvergenceWarning, SinkhornResult, sinkhorn, sinkhorn_solve
 from .residual import ACTIVATIONS, ResidualTrajectory, gelu, lipschitz_constant, relu, residual_stack
 from .reference import PlainSinkhornResult, plain_sinkhorn, plain_sweeps_predicted, truncated_sinkhorn, truncated_sinkhorn_path
-from .spectral import departure_from_normality, lambda2, sigma2, sigma2_gap, sigma_rms, singular_values
+from .spectral import departure_from_normality, detail_factor, lambda2, sigma2, sigma2_gap, sigma_rms, singular_values
 from .subspace import (
     centering_projector,
     circulant,
@@ -69,6 +71,8 @@ __all__ = [
     "ResidualTrajectory",
     "SinkhornResult",
     "TemperatureSweep",
+    "Verdict",
+    "amax_gain",
     "amplitude_snr",
     "assignment_gap",
     "assignment_permutation",
@@ -83,6 +87,7 @@ __all__ = [
     "detail",
     "detail_basis",
     "detail_block",
+    "detail_factor",
     "diagnose",
     "double_centre",
     "effective_depth",
@@ -100,6 +105,9 @@ __all__ = [
     "marginal_error",
     "max_product_norm",
     "mean_part",
+    "mhc_composite",
+    "mhc_h_res",
+    "mhc_logits",
     "noisy_ln_cosines",
     "normalize_detail",
     "permutation_matrix",
@@ -120,8 +128,11 @@ __all__ = [
     "sigma2_sweep",
     "sigma_rms",
     "singular_values",
+    "sinkformer_attention",
     "sinkhorn",
+    "sinkhorn_attention",
     "sinkhorn_solve",
+    "softmax_attention",
     "sphere_cap_bound",
     "sphere_cap_probability",
     "sphere_inner_product_law",

@@ -302,3 +302,187 @@ def test_sigma2_exact_at_the_extremes_on_both_eigen_routes(n):
     assert ht.sigma2(P) == 1.0
     M = ht.random_dsm(n, 0.7, size=7, rng=n)
     np.testing.assert_allclose(ht.sigma2(M), np.linalg.svd(M, compute_uv=False)[:, 1], atol=1e-12)
+
+
+# ------------------------------------------------- detail_factor and the large-n route
+# Oracles: np.linalg.norm(P M P, 2) and np.linalg.svd (dense LAPACK), and matrices built
+# as J/n + U diag(s) V^T with U, V orthonormal in the mean-free subspace, whose detail
+# factor is s[0] by construction. The large-n (Lanczos) route promises 1e-9 * max(1, value)
+# (homtrap.spectral.detail_factor, Notes): that is the tolerance used for it.
+LARGE_TOL = 1e-9
+N_LARGE = ht.spectral._LANCZOS_MIN_N  # first size on the Lanczos route
+
+
+def naive_detail_factor(M):
+    """||P M P||_2 with P = I - J/n formed explicitly, by numpy's dense 2-norm (an SVD)."""
+    n = M.shape[-1]
+    P = np.eye(n) - np.full((n, n), 1.0 / n)
+    return np.linalg.norm(P @ M @ P, 2)
+
+
+def naive_softmax(S):
+    E = np.exp(S - S.max(axis=-1, keepdims=True))
+    return E / E.sum(axis=-1, keepdims=True)
+
+
+def mean_free_frame(n, rng, first=None):
+    """An orthonormal (n, n-1) basis of the mean-free subspace; ``first`` (mean-free, unit) is its first column."""
+    X = rng.standard_normal((n, n - 1))
+    if first is not None:
+        X[:, 0] = first
+    X -= X.mean(axis=0)
+    Q, _ = np.linalg.qr(X)
+    return Q
+
+
+def with_detail_spectrum(s, rng, top_right=None):
+    """J/n + U diag(s) V^T: its P M P is U diag(s) V^T, so its detail factor is max(s)."""
+    n = len(s) + 1
+    U, V = mean_free_frame(n, rng), mean_free_frame(n, rng, top_right)
+    return 1.0 / n + (U * s) @ V.T
+
+
+def test_large_route_threshold_is_in_the_tested_range():
+    assert 2 < N_LARGE <= 1000  # the sizes below exercise both routes
+
+
+@pytest.mark.parametrize("n", [2, 5, 30, N_LARGE, N_LARGE + 88])
+def test_detail_factor_of_dsm_is_sigma2(n):
+    M = ht.random_dsm(n, 0.8, rng=500 + n)
+    ref = svd_sigma2(M)
+    tol = LARGE_TOL if n >= N_LARGE else 1e-12
+    assert float(ht.detail_factor(M)) == pytest.approx(ref, abs=tol * max(1.0, ref))
+    assert float(ht.sigma2(M)) == pytest.approx(ref, abs=tol * max(1.0, ref))
+    if n >= N_LARGE:  # the value came from Lanczos itself, not from its dense fallback
+        lanczos = ht.spectral._lanczos_norm(M - 1.0 / n)
+        assert lanczos is not None and lanczos == pytest.approx(ref, abs=LARGE_TOL * max(1.0, ref))
+
+
+@pytest.mark.parametrize("n", [4, 40, N_LARGE])
+def test_detail_factor_of_row_stochastic_matrix(n):
+    """Softmax attention: the detail factor is ||PWP||, not sigma_2 (control: the two differ)."""
+    W = naive_softmax(np.random.default_rng(600 + n).standard_normal((n, n)) * 2.0)
+    ref = naive_detail_factor(W)
+    assert abs(ref - svd_sigma2(W)) > 1e-6  # the quantities genuinely differ here
+    tol = LARGE_TOL if n >= N_LARGE else 1e-12
+    assert float(ht.detail_factor(W)) == pytest.approx(ref, abs=tol * max(1.0, ref))
+    # sigma2 sees a non-doubly-stochastic matrix and takes the SVD: the true sigma_2
+    assert float(ht.sigma2(W)) == pytest.approx(svd_sigma2(W), abs=1e-12)
+
+
+@pytest.mark.parametrize("n", [3, 50, N_LARGE])
+def test_detail_factor_of_general_matrix(n):
+    """Any real square matrix, norms above 1 included (relative tolerance then)."""
+    A = 3.0 * np.random.default_rng(700 + n).standard_normal((n, n))
+    ref = naive_detail_factor(A)
+    assert ref > 1.0
+    tol = LARGE_TOL if n >= N_LARGE else 1e-12
+    assert float(ht.detail_factor(A)) == pytest.approx(ref, abs=tol * ref)
+
+
+@pytest.mark.parametrize("n", [2, 7, 64, N_LARGE, N_LARGE + 88])
+def test_detail_factor_exact_on_permutations_and_barycenter(n):
+    """Exact by construction: ||P Pi P|| = 1 (Pi orthogonal, commutes with P) and P (J/n) P = 0."""
+    Pi = perm_matrix(np.random.default_rng(800 + n).permutation(n))
+    J = np.full((n, n), 1.0 / n)
+    assert ht.detail_factor(Pi) == 1.0
+    assert ht.detail_factor(J) == 0.0
+    assert ht.sigma2(Pi) == 1.0
+    assert ht.sigma2(J) == 0.0
+    np.testing.assert_array_equal(ht.detail_factor(np.stack([Pi, J, Pi])), [1.0, 0.0, 1.0])
+
+
+def test_detail_factor_of_one_by_one_is_zero():
+    assert ht.detail_factor(np.array([[0.7]])) == 0.0
+
+
+@pytest.mark.parametrize("n", [40, N_LARGE])
+def test_detail_factor_known_spectrum(n):
+    """J/n + U diag(s) V^T has detail factor s[0] exactly in exact arithmetic (oracle without an SVD)."""
+    rng = np.random.default_rng(900 + n)
+    s = np.sort(rng.uniform(0.0, 0.4, n - 1))[::-1]
+    s[0] = 0.45
+    M = with_detail_spectrum(s, rng)
+    tol = LARGE_TOL if n >= N_LARGE else 1e-12
+    assert float(ht.detail_factor(M)) == pytest.approx(0.45, abs=tol)
+
+
+@pytest.mark.parametrize("n", [60, N_LARGE])
+def test_detail_factor_clustered_top_singular_values(n):
+    """Top two detail singular values 1e-8 apart: returning the second would fail the tolerance."""
+    rng = np.random.default_rng(1000 + n)
+    s = np.sort(rng.uniform(0.0, 0.4, n - 1))[::-1]
+    s[0], s[1] = 0.5, 0.5 - 1e-8
+    assert s[0] - s[1] > 5 * LARGE_TOL  # control: the cluster is resolved only by a correct method
+    M = with_detail_spectrum(s, rng)
+    assert float(ht.detail_factor(M)) == pytest.approx(0.5, abs=LARGE_TOL)
+    assert float(ht.sigma2(M, assume_doubly_stochastic=True)) == pytest.approx(0.5, abs=LARGE_TOL)
+
+
+def test_large_route_falls_back_to_dense_when_lanczos_does_not_converge(monkeypatch):
+    """Two Lanczos steps cannot reach the residual target: the dense route must give the value."""
+    M = ht.random_dsm(N_LARGE, 1.0, rng=1100)
+    ref = svd_sigma2(M)
+    monkeypatch.setattr(ht.spectral, "_LANCZOS_MAX_STEPS", 2)
+    assert ht.spectral._lanczos_norm(M - 1.0 / N_LARGE) is None  # control: Lanczos alone gives up
+    assert float(ht.detail_factor(M)) == pytest.approx(ref, abs=1e-12)
+    assert float(ht.sigma2(M)) == pytest.approx(ref, abs=1e-12)
+
+
+def test_large_route_low_rank_detail_block():
+    """A rank-3 detail block: Lanczos meets an invariant subspace (beta at rounding level) and stops there."""
+    rng = np.random.default_rng(1150)
+    n = N_LARGE
+    s = np.zeros(n - 1)
+    s[:3] = [0.7, 0.3, 0.1]
+    M = with_detail_spectrum(s, rng)
+    assert float(ht.detail_factor(M)) == pytest.approx(0.7, abs=LARGE_TOL)
+
+
+def test_large_route_batches_and_determinism():
+    rng = np.random.default_rng(1300)
+    n = N_LARGE
+    dsm = ht.random_dsm(n, 1.5, rng=rng)
+    W = naive_softmax(rng.standard_normal((n, n)))
+    stack = np.stack([dsm, W, np.eye(n)]).reshape(3, 1, n, n)
+    f = ht.detail_factor(stack)
+    assert f.shape == (3, 1)
+    ref = [naive_detail_factor(m) for m in stack[:2, 0]]
+    np.testing.assert_allclose(f[:2, 0], ref, atol=LARGE_TOL, rtol=0)
+    assert f[2, 0] == 1.0  # the identity is a permutation: exactly 1
+    # the start vector is seeded: the same input gives the same bits
+    np.testing.assert_array_equal(ht.detail_factor(stack), f)
+    assert float(ht.detail_factor(dsm)) == f[0, 0]
+    s = ht.sigma2(stack[[0, 2]])
+    np.testing.assert_allclose(s[:, 0], [ref[0], 1.0], atol=LARGE_TOL, rtol=0)  # DSM: sigma_2 = ||PMP|| (Lemma 2)
+
+
+def test_detail_factor_small_batches_equal_looping():
+    M = np.random.default_rng(1400).random((2, 3, 6, 6))
+    f = ht.detail_factor(M)
+    assert f.shape == (2, 3)
+    for i, j in itertools.product(range(2), range(3)):
+        assert f[i, j] == pytest.approx(naive_detail_factor(M[i, j]), abs=1e-12)
+
+
+@pytest.mark.parametrize(
+    "bad, exc",
+    [
+        (np.ones((3, 4)), ValueError),
+        (np.ones(3), ValueError),
+        (np.array([[1.0, np.nan], [0.0, 1.0]]), ValueError),
+        (np.array([[1.0, np.inf], [0.0, 1.0]]), ValueError),
+        (np.eye(2) + 0j, TypeError),
+        (np.array([["a", "b"], ["c", "d"]]), TypeError),
+        (np.eye(2, dtype=bool), TypeError),
+        (np.zeros((0, 0)), ValueError),
+    ],
+)
+def test_detail_factor_bad_input_names_argument(bad, exc):
+    with pytest.raises(exc, match=r"\bM\b"):
+        ht.detail_factor(bad)
+
+
+def test_sigma2_bad_flag_names_argument():
+    with pytest.raises(TypeError, match="assume_doubly_stochastic"):
+        ht.sigma2(np.eye(3), assume_doubly_stochastic="yes")
