@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import re
+import shutil
 import subprocess
 import sys
 import venv
@@ -27,7 +28,13 @@ def _run(cmd: list[str], **kw) -> subprocess.CompletedProcess:
 @pytest.fixture(scope="module")
 def wheel(tmp_path_factory) -> Path:
     out = tmp_path_factory.mktemp("dist")
-    proc = _run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--disable-pip-version-check", "-w", str(out), str(ROOT)])
+    # build from a copy holding only what the package is made of: setuptools writes build/ and
+    # *.egg-info into the source tree, which must not happen in the checkout
+    src = tmp_path_factory.mktemp("src")
+    for name in ("pyproject.toml", "LICENSE"):
+        shutil.copy2(ROOT / name, src / name)
+    shutil.copytree(ROOT / "homtrap", src / "homtrap", ignore=shutil.ignore_patterns("__pycache__"))
+    proc = _run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--disable-pip-version-check", "-w", str(out), str(src)])
     if proc.returncode != 0 and "No matching distribution" in proc.stderr + proc.stdout:
         pytest.skip("no package index reachable to fetch the build backend")
     assert proc.returncode == 0, proc.stderr[-3000:]
