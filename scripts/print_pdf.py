@@ -8,7 +8,10 @@ Usage (after ``jupyter-book build . --builder singlehtml``)::
 Jupyter Book's single page lives at ``book/<root>.html`` but its asset links are relative to
 the build root, so the page is served from the root (as ``/_print.html``; the build directory
 is only read, never written). The directory is served on 127.0.0.1, MathJax is allowed to
-finish typesetting, and Chromium prints the page (A4, backgrounds on).
+finish typesetting, and Chromium prints the page (A4, backgrounds on). The book typesets its
+math progressively (the first screen at startup, the rest in the background, see
+``_config.yml``), so "finish" means: the startup typeset, then every remaining formula
+(``TYPESET_ALL``).
 ``scripts/build_pdf.sh`` runs both steps.
 
 Two things make the ~600-page print much cheaper without changing what is printed:
@@ -69,6 +72,22 @@ MATHJAX_PRINT_CONFIG = """
     },
   });
 })();
+"""
+
+#: the book typesets its math progressively (the first screen first, the rest in the
+#: background, see ``_config.yml``); this typesets whatever is left, in one go, with MathJax's
+#: documented API: ``MathJax.typesetPromise(elements)`` chained on ``MathJax.startup.promise``
+#: (which keeps it in sequence with typesetting already under way), for the ``.math`` elements
+#: not typeset yet. Only those: MathJax 3.2 would typeset the hidden assistive MathML of an
+#: already typeset formula again, nested inside it. Resolves when all is typeset.
+TYPESET_ALL = """
+() => {
+  MathJax.startup.promise = MathJax.startup.promise.then(() => {
+    const rest = [...document.querySelectorAll(".math")].filter((el) => !el.querySelector("mjx-container"));
+    return rest.length ? MathJax.typesetPromise(rest) : null;
+  });
+  return MathJax.startup.promise.then(() => true);
+}
 """
 
 #: opens every collapsed sphinx-togglebutton dropdown and <details> block in one go, with the
@@ -141,6 +160,7 @@ def _print(browser, url: str, out: Path) -> dict[str, float]:
         if tab.locator("script[src*='mathjax']").count():
             tab.wait_for_function("() => window.MathJax && MathJax.startup && MathJax.startup.promise", timeout=600_000)
             tab.evaluate("() => MathJax.startup.promise.then(() => true)")  # the initial typeset is done
+            tab.evaluate(TYPESET_ALL)  # and the rest of the book, not left to the background
         lap("typeset")
         tab.evaluate(OPEN_TOGGLES)
         tab.emulate_media(media="print")

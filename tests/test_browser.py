@@ -33,7 +33,7 @@ import yaml
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "scripts"))
-from print_pdf import CHROMIUM_ARGS  # noqa: E402  the same browser flags as the PDF command
+from print_pdf import CHROMIUM_ARGS, TYPESET_ALL  # noqa: E402  the same browser flags and typesetting as the PDF command
 
 ARTIFACTS = ROOT / "artifacts" / "screenshots"
 
@@ -135,11 +135,15 @@ def browser():
 
 
 def _open(browser, url: str):
-    """Load ``url``, wait for MathJax's initial typeset, and return (page, requests, console messages).
+    """Load ``url``, have MathJax typeset every formula, and return (page, requests, console messages).
 
-    Waits on MathJax's own completion signal (``MathJax.startup.promise`` resolves once the
-    page is typeset), not on network idle: the checks read the typeset DOM (``mjx-container``),
-    which does not depend on the web fonts having arrived.
+    Waits on MathJax's own completion signals, not on network idle: ``MathJax.startup.promise``
+    resolves once the startup typeset is done. The book typesets progressively (see
+    ``_config.yml``): at startup only the formulas near the viewport, the others later in the
+    background, so the page is then made to typeset the rest at once (``TYPESET_ALL``, as the
+    PDF command does: ``MathJax.typesetPromise`` chained on ``MathJax.startup.promise``).
+    The checks read the typeset DOM (``mjx-math``), which does not depend on the web fonts
+    having arrived.
     """
     page = browser.new_page(viewport={"width": 1280, "height": 900})
     page.set_default_timeout(120_000)  # generous, for a loaded 2-core machine
@@ -154,6 +158,7 @@ def _open(browser, url: str):
         if page.locator("script[src*='mathjax']").count():  # Sphinx adds MathJax only to pages with math
             page.wait_for_function("() => window.MathJax && MathJax.startup && MathJax.startup.promise")
             page.evaluate("() => MathJax.startup.promise.then(() => true)")
+            page.evaluate(TYPESET_ALL)
     except BaseException:
         page.close()
         raise
@@ -165,18 +170,21 @@ def test_page_reads_completely(browser, server, html_dir, docname):
     url = urljoin(server, f"{docname}.html")
     page, requests, console = _open(browser, url)
     try:
-        # 2. math typeset by MathJax: every math element holds a rendered container, no raw TeX left
+        # 2. math typeset by MathJax: every math element holds typeset output (mjx-math, not just an
+        #    mjx-container: MathJax's lazy extension leaves empty containers as placeholders), no raw TeX left
         math = page.evaluate(
             """() => {
                 const els = [...document.querySelectorAll('.math')];
                 return {total: els.length,
-                        rendered: els.filter(e => e.querySelector('mjx-container')).length,
+                        rendered: els.filter(e => e.querySelector('mjx-container mjx-math')).length,
+                        // a formula typeset twice: MathJax typeset its own hidden assistive MathML
+                        nested: document.querySelectorAll('mjx-container mjx-container').length,
                         errors: document.querySelectorAll('mjx-merror').length};
             }"""
         )
         has_mathjax = page.locator("script[src*='mathjax']").count() > 0
         if has_mathjax:
-            assert math["rendered"] == math["total"], f"{docname}: {math}"
+            assert math["rendered"] == math["total"] and math["nested"] == 0, f"{docname}: {math}"
         assert math["errors"] == 0, f"{docname}: MathJax errors {math}"
         body = page.inner_text("article")
         assert not re.search(r"\\\(|\\\[|\$\$|\\begin\{", body), f"{docname}: raw TeX left in the page"
@@ -236,7 +244,7 @@ def test_book_reads_offline_from_disk(browser, html_dir):
     page, requests, _ = _open(browser, (html_dir / f"{chapter}.html").as_uri())
     try:
         assert all(urlparse(r).scheme in ("file", "data", "blob") for r in requests), [r for r in requests if not r.startswith("file:")]
-        assert page.locator("mjx-container").count() > 0
+        assert page.locator("mjx-container mjx-math").count() > 0
     finally:
         page.close()
 

@@ -1,0 +1,258 @@
+#!/usr/bin/env python
+"""How fast each page of the built HTML book becomes readable in headless Chromium.
+
+For every page of ``_toc.yml`` the built book is served on 127.0.0.1 and opened in a fresh
+browser context (no cache: a reader's first visit), in a 1280 x 900 viewport (``--viewport``
+changes it). A probe injected before any script of the page measures, from navigation start
+(``performance.now()``'s origin):
+
+* **typeset** (the headline number: the first screen is readable, its math typeset): the
+  first moment at which every math element inside the first viewport holds typeset MathJax
+  output (a ``mjx-container`` with ``mjx-math`` inside; a lazy placeholder
+  ``mjx-lazy`` does not count). Hidden math (collapsed dropdowns) is not on screen and not
+  counted. Checked whenever MathJax inserts output, so the time is that of the task that
+  made the screen readable, i.e. when the browser can first paint it.
+* **fonts**: ``typeset``, and the web fonts the screen needs have loaded
+  (``document.fonts.ready`` after ``typeset``; MathJax asks for its fonts only once it has
+  typeset, so this adds one or two requests to the local server).
+* **longest task**: the longest main-thread task (``longtask`` entries) from navigation until
+  the end of the run. With ``--scroll`` the run then scrolls through the whole page, one
+  viewport every 100 ms, and waits until the last screen is typeset: a task that long is a
+  freeze the reader feels while scrolling.
+
+Two variants of each page, loaded alternately in the same run so that both see the same
+machine (the comparison is the ratio, not the absolute seconds):
+
+* ``built``: the page as built;
+* ``eager``: the same page with the extra MathJax components of its configuration
+  (``loader.load``: the book's progressive typesetting, or MathJax's ``ui/lazy``) removed
+  before MathJax reads it, so that every formula is typeset at startup, as the book did
+  before it typeset progressively. On a build without extra components both are equal.
+
+Usage (inside the project's environment, ``source scripts/_env.sh``; after
+``jupyter-book build .``; needs Debian's ``chromium``)::
+
+    python benchmarks/page_speed.py _build/html                       # every page, 5 repeats
+    python benchmarks/page_speed.py _build/html --pages book/01_dsm_detail_subspace book/05_figure1
+    python benchmarks/page_speed.py _build/html --repeats 3 --scroll  # also scroll through each page
+    python benchmarks/page_speed.py _build/html --variants built --json out.json
+
+Prints one markdown table: per page the number of math elements, then per variant the median
+(over the repeats) of ``typeset``, ``fonts`` and the longest task, in seconds.
+"""
+
+from __future__ import annotations
+
+import argparse
+import functools
+import http.server
+import json
+import statistics
+import sys
+import threading
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "scripts"))
+from print_pdf import CHROMIUM_ARGS, find_chromium  # noqa: E402  the browser flags of the PDF command
+
+VARIANTS = ("built", "eager")
+
+#: runs before any script of the page: empties the ``loader.load`` list of the MathJax
+#: configuration that Sphinx assigns to ``window.MathJax``, so that MathJax loads none of the
+#: book's extra components and typesets every formula at startup (the "eager" variant)
+EAGER = """
+(() => {
+  let value;
+  Object.defineProperty(window, "MathJax", {
+    configurable: true,
+    enumerable: true,
+    get() { return value; },
+    set(v) {
+      // a configuration object, not MathJax itself (which carries a version)
+      if (v && typeof v === "object" && !v.version && v.loader) v.loader.load = [];
+      value = v;
+    },
+  });
+})();
+"""
+
+#: the probe (runs before any script of the page); results in window.__pageSpeed
+PROBE = r"""
+(() => {
+  const t = {typeset: null, fonts: null, startup: null, tasks: [], checks: 0};
+  window.__pageSpeed = t;
+  try {
+    new PerformanceObserver((list) => {
+      for (const e of list.getEntries()) t.tasks.push([e.startTime, e.duration]);
+    }).observe({type: "longtask", buffered: true});
+  } catch (e) { /* no longtask support: tasks stays empty */ }
+  const onScreen = (el) => {
+    if (!el.getClientRects().length) return false;  // display: none (a collapsed dropdown)
+    const r = el.getBoundingClientRect();
+    return r.bottom > 0 && r.top < window.innerHeight && r.right > 0 && r.left < window.innerWidth;
+  };
+  const done = (el) => {
+    const c = el.querySelector("mjx-container");
+    return !!c && !c.querySelector("mjx-lazy") && !!c.querySelector("mjx-math");
+  };
+  // true when every formula in the viewport is typeset (no raw TeX, no lazy placeholder)
+  window.__screenTypeset = () => {
+    for (const el of document.querySelectorAll(".math")) if (onScreen(el) && !done(el)) return false;
+    for (const el of document.querySelectorAll("mjx-lazy")) if (onScreen(el)) return false;
+    return true;
+  };
+  const check = () => {
+    if (t.typeset !== null) return;
+    t.checks++;
+    if (!window.__screenTypeset()) return;
+    t.typeset = performance.now();
+    document.fonts.ready.then(() => { t.fonts = performance.now(); });
+  };
+  new MutationObserver((records) => {
+    if (t.typeset !== null) return;
+    for (const r of records)
+      for (const n of r.addedNodes)
+        if (n.nodeName && n.nodeName.startsWith("MJX-")) { check(); return; }
+  }).observe(document, {childList: true, subtree: true});
+  document.addEventListener("DOMContentLoaded", () => {
+    check();
+    const started = () => window.MathJax && MathJax.startup && MathJax.startup.promise;
+    const wait = () => started()
+      ? MathJax.startup.promise.then(() => { t.startup = performance.now(); check(); })
+      : setTimeout(wait, 10);
+    if (document.querySelector("script[src*='mathjax']")) wait();
+  });
+})();
+"""
+
+
+class _Quiet(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, *args):
+        pass
+
+
+def toc_pages() -> list[str]:
+    """Every page of ``_toc.yml``, as docnames (``book/preface``), in reading order."""
+    import yaml
+
+    toc = yaml.safe_load((ROOT / "_toc.yml").read_text())
+    pages = [toc["root"]]
+
+    def walk(entries):
+        for e in entries:
+            if "file" in e:
+                pages.append(e["file"])
+            for key in ("sections", "chapters", "parts"):
+                walk(e.get(key, []))
+
+    walk(toc.get("parts", []) + toc.get("chapters", []))
+    return [str(Path(p).with_suffix("")) for p in pages]
+
+
+def measure(browser, url: str, variant: str, viewport: tuple[int, int], scroll: bool) -> dict:
+    """Open ``url`` once in a fresh context; the probe's times in seconds."""
+    context = browser.new_context(viewport={"width": viewport[0], "height": viewport[1]})
+    try:
+        page = context.new_page()
+        page.set_default_timeout(120_000)
+        if variant == "eager":
+            page.add_init_script(EAGER)
+        page.add_init_script(PROBE)
+        page.goto(url, wait_until="load")
+        page.wait_for_function("() => window.__pageSpeed.fonts !== null")
+        if scroll:
+            while page.evaluate("() => { window.scrollBy(0, window.innerHeight);"
+                                " return window.scrollY + window.innerHeight < document.documentElement.scrollHeight - 1; }"):
+                page.wait_for_timeout(100)
+            page.wait_for_function("() => window.__screenTypeset()")
+        page.wait_for_timeout(300)  # let the longtask observer deliver the last entries
+        t = page.evaluate("() => window.__pageSpeed")
+        n_math = page.evaluate("() => document.querySelectorAll('.math').length")
+    finally:
+        context.close()
+    return {
+        "typeset": t["typeset"] / 1000,
+        "fonts": t["fonts"] / 1000,
+        "startup": None if t["startup"] is None else t["startup"] / 1000,
+        "longest_task": max((d for _, d in t["tasks"]), default=0.0) / 1000,
+        "n_math": n_math,
+    }
+
+
+def run(site: Path, pages: list[str], variants: list[str], repeats: int, viewport, scroll: bool) -> list[dict]:
+    from playwright.sync_api import sync_playwright
+
+    handler = functools.partial(_Quiet, directory=str(site))
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    base = f"http://127.0.0.1:{httpd.server_address[1]}/"
+    rows = []
+    try:
+        with sync_playwright() as p:
+            browser = p.chromium.launch(executable_path=find_chromium(), args=CHROMIUM_ARGS)
+            try:
+                for docname in pages:
+                    runs = {v: [] for v in variants}
+                    for _ in range(repeats):
+                        for v in variants:  # alternate, so both variants see the same machine
+                            runs[v].append(measure(browser, f"{base}{docname}.html", v, viewport, scroll))
+                    row = {"page": docname, "n_math": runs[variants[0]][0]["n_math"], "runs": runs}
+                    for v in variants:
+                        for key in ("typeset", "fonts", "longest_task"):
+                            row[f"{v}_{key}"] = statistics.median(r[key] for r in runs[v])
+                    rows.append(row)
+                    print(f"  {docname}: first screen typeset " + ", ".join(f"{v} {row[f'{v}_typeset']:.2f} s" for v in variants),
+                          file=sys.stderr, flush=True)
+            finally:
+                browser.close()
+    finally:
+        httpd.shutdown()
+        httpd.server_close()
+    return rows
+
+
+def table(rows: list[dict], variants: list[str]) -> str:
+    head = ["page", "math"]
+    for v in variants:
+        head += [f"{v} typeset (s)", f"{v} fonts (s)", f"{v} longest task (s)"]
+    lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    for r in rows:
+        cells = [r["page"], str(r["n_math"])]
+        for v in variants:
+            cells += [f"{r[f'{v}_typeset']:.2f}", f"{r[f'{v}_fonts']:.2f}", f"{r[f'{v}_longest_task']:.2f}"]
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("site", type=Path, help="a built HTML book (the _build/html directory)")
+    ap.add_argument("--pages", nargs="+", help="docnames (default: every page of _toc.yml)")
+    ap.add_argument("--variants", default=",".join(VARIANTS), help="comma-separated, from: built, eager")
+    ap.add_argument("--repeats", type=int, default=5)
+    ap.add_argument("--viewport", default="1280x900", help="WIDTHxHEIGHT in CSS pixels")
+    ap.add_argument("--scroll", action="store_true", help="also scroll through each page (longest task)")
+    ap.add_argument("--json", type=Path, help="also write every run as JSON")
+    args = ap.parse_args(argv)
+    if not (args.site / "index.html").is_file():
+        ap.error(f"{args.site} is not a built HTML book (no index.html)")
+    variants = [v.strip() for v in args.variants.split(",") if v.strip()]
+    if not variants or set(variants) - set(VARIANTS):
+        ap.error(f"--variants must be taken from {VARIANTS}")
+    if args.repeats < 1:
+        ap.error("--repeats must be at least 1")
+    width, height = (int(x) for x in args.viewport.lower().split("x"))
+    start = time.perf_counter()
+    rows = run(args.site.resolve(), args.pages or toc_pages(), variants, args.repeats, (width, height), args.scroll)
+    print(table(rows, variants))
+    print(f"\nmedians of {args.repeats} runs per page and variant, viewport {width}x{height}"
+          f"{', scrolled through' if args.scroll else ''}; {time.perf_counter() - start:.0f} s in all")
+    if args.json:
+        args.json.write_text(json.dumps(rows, indent=1))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,138 @@
+/*
+ * Progressive typesetting for the homtrap book: the first screen first, the rest in the
+ * background, in small slices that leave the page free to scroll.
+ *
+ * A MathJax 3 component, loaded by MathJax's loader (``loader.load`` in _config.yml) before
+ * MathJax starts up. It only uses MathJax's documented API:
+ *
+ * 1. ``startup.typeset`` is switched off, and the startup's ``pageReady`` typesets only the
+ *    formulas (``.math`` elements) on or near the screen, with ``MathJax.typesetPromise(elements)``.
+ *    ``MathJax.startup.promise`` resolves once they are typeset.
+ * 2. Then the other formulas are typeset in slices of about SLICE_MS of work each, those that
+ *    come near the screen first (an IntersectionObserver watches them), the others in page
+ *    order, each slice chained on ``MathJax.startup.promise`` (MathJax's way of keeping
+ *    typesetting calls in sequence).
+ * 3. To typeset everything now (the browser tests and the PDF script do this), chain
+ *    ``MathJax.typesetPromise(elements)`` on ``MathJax.startup.promise`` for the ``.math``
+ *    elements that hold no ``mjx-container`` yet (``typesetRest`` below). Before the browser
+ *    prints, the same is started (printing from the browser's menu).
+ *
+ * Only ``.math`` elements are ever handed to MathJax, and only untypeset ones: in MathJax
+ * 3.2 a second ``MathJax.typesetPromise()`` over the whole page (or over an element already
+ * typeset) also finds the hidden assistive MathML copies of the typeset formulas (``<math>``
+ * inside ``mjx-assistive-mml``) and typesets them again, nested inside the first. Sphinx puts
+ * every formula of the book in a ``.math`` element (the browser tests check that no raw TeX
+ * is left anywhere in a page).
+ *
+ * Why: a chapter has 300-800 formulas; typesetting them all before the first screen showed
+ * took 3-5 s on a 2-core machine (benchmarks/page_speed.py measures it, per page). MathJax's
+ * own lazy extension (ui/lazy, 3.2.2) still measures, inserts and observes a placeholder for
+ * every formula at startup (a single task of ~0.7 s on the heaviest chapter) and brought the
+ * first screen of ch01 and ch05 only to ~2.5 s, against ~1.4 s for this component.
+ */
+(function () {
+  "use strict";
+  var MathJax = window.MathJax;
+  var MARGIN = 300; // px above and below the viewport counted as "near the screen"
+  var SLICE_MS = 40; // target work per background slice, in ms (below a 50 ms "long task")
+  var MIN_SLICE = 4; // formulas per slice at least: each slice also costs a layout of the page
+
+  var pending = []; // .math elements not yet typeset, in page order
+  var next = 0; // index of the first pending element not yet handed to MathJax
+  var soon = new Set(); // pending elements that came near the screen
+  var perSlice = 8; // how many formulas the next slice typesets (adapted to SLICE_MS)
+  var observer = null;
+
+  function typeset(el) {
+    return el.querySelector("mjx-container") !== null;
+  }
+
+  function near(el) {
+    if (!el.getClientRects().length) return false; // hidden (a collapsed dropdown)
+    var r = el.getBoundingClientRect();
+    return r.bottom > -MARGIN && r.top < window.innerHeight + MARGIN;
+  }
+
+  // a failed slice is reported on the console (the browser tests fail on console errors) and
+  // does not stop the typesetting chained after it
+  function chain(work) {
+    MathJax.startup.promise = MathJax.startup.promise.then(work).catch(function (err) {
+      console.error("MathJax typesetting failed: " + (err && err.message));
+    });
+    return MathJax.startup.promise;
+  }
+
+  // the first screen: typeset what is near it; typesetting changes the layout (raw TeX and
+  // typeset math differ in size), so look again until nothing near is left (at most 3 rounds)
+  function firstScreen(round) {
+    var els = pending.filter(function (el) { return !typeset(el) && near(el); });
+    if (!els.length || round >= 3) return Promise.resolve();
+    return MathJax.typesetPromise(els).then(function () { return firstScreen(round + 1); });
+  }
+
+  function takeSlice() {
+    var els = [];
+    soon.forEach(function (el) {
+      if (els.length < perSlice && !typeset(el)) els.push(el);
+    });
+    els.forEach(function (el) { soon.delete(el); });
+    while (els.length < perSlice && next < pending.length) {
+      var el = pending[next++];
+      if (!typeset(el) && els.indexOf(el) < 0) els.push(el);
+    }
+    return els;
+  }
+
+  function schedule(fn) {
+    if (window.requestIdleCallback) window.requestIdleCallback(fn, {timeout: 100});
+    else setTimeout(fn, 0);
+  }
+
+  function slice() {
+    var els = takeSlice();
+    if (!els.length) {
+      if (observer) observer.disconnect(); // all typeset
+      return;
+    }
+    chain(function () {
+      els = els.filter(function (el) { return !typeset(el); }); // typesetRest may have run
+      if (!els.length) return null;
+      var start = performance.now();
+      return MathJax.typesetPromise(els).then(function () {
+        var spent = Math.max(performance.now() - start, 1);
+        perSlice = Math.max(MIN_SLICE, Math.min(200, Math.round(els.length * SLICE_MS / spent)));
+        els.forEach(function (el) { if (observer) observer.unobserve(el); });
+      });
+    }).then(function () { schedule(slice); });
+  }
+
+  // typeset every formula not typeset yet, now; resolves when done
+  function typesetRest() {
+    return chain(function () {
+      var els = Array.prototype.filter.call(document.querySelectorAll(".math"), function (el) {
+        return !typeset(el);
+      });
+      return els.length ? MathJax.typesetPromise(els) : null;
+    });
+  }
+
+  function pageReady() {
+    return MathJax.startup.defaultPageReady().then(function () {
+      pending = Array.prototype.slice.call(document.querySelectorAll(".math"));
+      return firstScreen(0);
+    }).then(function () {
+      if (window.IntersectionObserver) {
+        observer = new IntersectionObserver(function (entries) {
+          entries.forEach(function (e) { if (e.isIntersecting && !typeset(e.target)) soon.add(e.target); });
+        }, {rootMargin: MARGIN + "px 0px"});
+        pending.forEach(function (el) { if (!typeset(el)) observer.observe(el); });
+      }
+      // the background starts once the startup (and so the first screen) is done
+      setTimeout(function () { schedule(slice); }, 0);
+    });
+  }
+
+  MathJax.config.startup.typeset = false;
+  MathJax.config.startup.pageReady = pageReady;
+  window.addEventListener("beforeprint", typesetRest);
+})();
