@@ -55,7 +55,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "scripts"))
-from print_pdf import CHROMIUM_ARGS, find_chromium  # noqa: E402  the browser flags of the PDF command
+from print_pdf import CHROMIUM_ARGS, find_chromium, toc_pages  # noqa: E402  the browser flags and pages of the PDF command
 
 VARIANTS = ("built", "eager")
 
@@ -131,24 +131,6 @@ PROBE = r"""
 class _Quiet(http.server.SimpleHTTPRequestHandler):
     def log_message(self, *args):
         pass
-
-
-def toc_pages() -> list[str]:
-    """Every page of ``_toc.yml``, as docnames (``book/preface``), in reading order."""
-    import yaml
-
-    toc = yaml.safe_load((ROOT / "_toc.yml").read_text())
-    pages = [toc["root"]]
-
-    def walk(entries):
-        for e in entries:
-            if "file" in e:
-                pages.append(e["file"])
-            for key in ("sections", "chapters", "parts"):
-                walk(e.get(key, []))
-
-    walk(toc.get("parts", []) + toc.get("chapters", []))
-    return [str(Path(p).with_suffix("")) for p in pages]
 
 
 def measure(browser, url: str, variant: str, viewport: tuple[int, int], scroll: bool) -> dict:

@@ -125,6 +125,24 @@ class _PrintHandler(_Quiet):
         return super().translate_path(path)
 
 
+def toc_pages() -> list[str]:
+    """Every page of ``_toc.yml``, as docnames (``book/preface``), in reading order."""
+    import yaml
+
+    toc = yaml.safe_load((Path(__file__).resolve().parent.parent / "_toc.yml").read_text())
+    pages = [toc["root"]]
+
+    def walk(entries):
+        for e in entries:
+            if "file" in e:
+                pages.append(e["file"])
+            for key in ("sections", "chapters", "parts"):
+                walk(e.get(key, []))
+
+    walk(toc.get("parts", []) + toc.get("chapters", []))
+    return [str(Path(p).with_suffix("")) for p in pages]
+
+
 def find_chromium() -> str:
     """Path of a Chromium executable, or raise ``FileNotFoundError``."""
     for name in ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable"):

@@ -29,11 +29,10 @@ from pathlib import Path
 from urllib.parse import urldefrag, urljoin, urlparse
 
 import pytest
-import yaml
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "scripts"))
-from print_pdf import CHROMIUM_ARGS, TYPESET_ALL  # noqa: E402  the same browser flags and typesetting as the PDF command
+from print_pdf import CHROMIUM_ARGS, TYPESET_ALL, find_chromium, toc_pages  # noqa: E402  the same browser flags and typesetting as the PDF command
 
 ARTIFACTS = ROOT / "artifacts" / "screenshots"
 
@@ -48,30 +47,14 @@ KNOWN_CONSOLE_ERRORS = (
 SCREENSHOT_PAGES = ("book/preface", "book/01_dsm_detail_subspace", "book/05_figure1", "book/12_figure2")
 
 
-def _toc_pages() -> list[str]:
-    toc = yaml.safe_load((ROOT / "_toc.yml").read_text())
-    pages = [toc["root"]]
-
-    def walk(entries):
-        for e in entries:
-            if "file" in e:
-                pages.append(e["file"])
-            for key in ("sections", "chapters", "parts"):
-                walk(e.get(key, []))
-
-    walk(toc.get("parts", []) + toc.get("chapters", []))
-    return [str(Path(p).with_suffix("")) for p in pages]
-
-
-PAGES = _toc_pages()
+PAGES = toc_pages()
 
 
 def _chromium() -> str | None:
-    for name in ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable"):
-        path = shutil.which(name)
-        if path:
-            return path
-    return None
+    try:
+        return find_chromium()
+    except FileNotFoundError:
+        return None
 
 
 def _build(out: Path, builder: str) -> Path:
