@@ -20,7 +20,7 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from ._validation import as_square_stack, check_int, check_positive_scalar
-from .sinkhorn import sinkhorn
+from ._sinkhorn import sinkhorn
 
 __all__ = ["sinkformer_attention", "sinkhorn_attention", "softmax_attention"]
 

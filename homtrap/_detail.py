@@ -1,6 +1,9 @@
-r"""The mean/detail split of :math:`\mathbb R^n` and doubly-stochastic checks.
+r"""The detail subspace :math:`V_\perp = \operatorname{span}\{\mathbf 1\}^\perp` and the mean/detail split.
 
-Used from :doc:`/book/01_dsm_detail_subspace` on.
+Every :math:`x \in \mathbb R^n` splits as :math:`x = \bar x\,\mathbf 1 + Px` with the centring
+projector :math:`P = I - J/n`; this module holds :math:`P`, the two parts, an orthonormal
+basis :math:`Q` of :math:`V_\perp`, the block :math:`Q^\top MQ` of a matrix on it, double
+centring and the cosine. Defined in :doc:`/book/01_dsm_detail_subspace`; used from there on.
 """
 
 from __future__ import annotations
@@ -9,38 +12,24 @@ import functools
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
-from scipy.special import xlogy
 
-from ._sinkhorn_kernels import marginal_errors
-from ._validation import as_square_stack, as_vector_stack, check_int, check_positive_scalar
+from ._validation import as_square_stack, as_vector_stack, check_int
 
 __all__ = [
-    "centering_projector",
-    "circulant",
+    "centring_projector",
     "cosine",
     "detail",
     "detail_basis",
     "detail_block",
     "double_centre",
-    "is_doubly_stochastic",
-    "marginal_error",
     "mean_part",
-    "entropy",
-    "permutation_matrix",
-    "uniform_barycenter",
 ]
 
 
-def centering_projector(n: int) -> NDArray[np.float64]:
+def centring_projector(n: int) -> NDArray[np.float64]:
     r"""The orthogonal projector :math:`P = I - J/n` onto :math:`V_\perp = \operatorname{span}\{\mathbf 1\}^\perp`."""
     n = check_int(n, "n", minimum=1)
     return np.eye(n) - np.full((n, n), 1.0 / n)
-
-
-def uniform_barycenter(n: int) -> NDArray[np.float64]:
-    r"""The uniform barycenter :math:`J/n` of the Birkhoff polytope (every entry ``1/n``)."""
-    n = check_int(n, "n", minimum=1)
-    return np.full((n, n), 1.0 / n)
 
 
 def detail(x: ArrayLike) -> NDArray[np.float64]:
@@ -98,22 +87,6 @@ def detail_block(M: ArrayLike) -> NDArray[np.float64]:
     return np.swapaxes(Q, 0, 1) @ A @ Q
 
 
-def circulant(c: ArrayLike) -> NDArray[np.float64]:
-    r"""Circulant matrices with first rows ``c`` (shape ``(..., n)``): :math:`C_{ij} = c_{(j - i) \bmod n}`."""
-    c = as_vector_stack(c, "c")
-    n = c.shape[-1]
-    idx = (np.arange(n)[None, :] - np.arange(n)[:, None]) % n
-    return c[..., idx]
-
-
-def entropy(M: ArrayLike) -> NDArray[np.float64]:
-    r"""Entropy :math:`H(M) = -\sum_{ij} M_{ij}\log M_{ij}` (with :math:`0\log 0 = 0`) of each matrix."""
-    A = as_square_stack(M, "M")
-    if np.any(A < 0):
-        raise ValueError("M must be entrywise non-negative")
-    return (-xlogy(A, A).sum(axis=(-2, -1)))[()]
-
-
 def cosine(x: ArrayLike, y: ArrayLike) -> NDArray[np.float64]:
     """Cosine of the angle between ``x`` and ``y`` along the last axis (batched, broadcasting)."""
     a = as_vector_stack(x, "x")
@@ -123,41 +96,5 @@ def cosine(x: ArrayLike, y: ArrayLike) -> NDArray[np.float64]:
     if np.any(na == 0) or np.any(nb == 0):
         raise ValueError("x and y must be non-zero vectors (the angle of a zero vector is undefined)")
     return ((a * b).sum(axis=-1) / (na * nb))[()]
-
-
-def marginal_error(M: ArrayLike) -> NDArray[np.float64]:
-    r"""Largest deviation of a row or column sum from one: :math:`\max(\|M\mathbf 1-\mathbf 1\|_\infty, \|M^\top\mathbf 1-\mathbf 1\|_\infty)`."""
-    M = as_square_stack(M, "M")
-    return marginal_errors(M.reshape(-1, *M.shape[-2:])).reshape(M.shape[:-2])[()]
-
-
-def is_doubly_stochastic(M: ArrayLike, *, atol: float = 1e-9) -> NDArray[np.bool_]:
-    r"""Whether each matrix lies in the Birkhoff polytope up to ``atol``.
-
-    Entries must be :math:`\ge -\text{atol}` and every row and column sum within ``atol`` of one.
-    """
-    M = as_square_stack(M, "M")
-    atol = check_positive_scalar(atol, "atol")
-    nonneg = M.min(axis=(-2, -1)) >= -atol
-    return nonneg & (marginal_error(M) <= atol)
-
-
-def permutation_matrix(perm: ArrayLike) -> NDArray[np.float64]:
-    r"""The permutation matrix with :math:`P_{i,\pi(i)} = 1`.
-
-    Parameters
-    ----------
-    perm : array_like of int, shape (n,)
-        A permutation of ``0, ..., n-1``.
-    """
-    p = np.asarray(perm)
-    if p.ndim != 1 or p.size == 0 or not np.issubdtype(p.dtype, np.integer):
-        raise ValueError(f"perm must be a non-empty 1-D integer array, got {p!r}")
-    n = p.size
-    if not np.array_equal(np.sort(p), np.arange(n)):
-        raise ValueError(f"perm must be a permutation of 0..{n - 1}, got {p.tolist()}")
-    P = np.zeros((n, n))
-    P[np.arange(n), p] = 1.0
-    return P
 
 

@@ -22,6 +22,7 @@ Used in :doc:`/book/17_case_mhc` and by :func:`homtrap.diagnose`.
 from __future__ import annotations
 
 import numbers
+from typing import NamedTuple
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
@@ -218,7 +219,16 @@ def mhc_logits(
     return a * H.reshape(*X.shape[:-2], n, n) + B
 
 
-def amax_gain(M: ArrayLike) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+class AmaxGain(NamedTuple):
+    r"""mHC's Amax gains of :func:`amax_gain` (unpacks as ``forward, backward``)."""
+
+    #: largest absolute row sum :math:`\max_i |\sum_j M_{ij}|`, shape ``(...)``
+    forward: NDArray[np.float64] | np.float64
+    #: largest absolute column sum :math:`\max_j |\sum_i M_{ij}|`, shape ``(...)``
+    backward: NDArray[np.float64] | np.float64
+
+
+def amax_gain(M: ArrayLike) -> AmaxGain:
     r"""mHC's Amax gains: the largest absolute row sum (forward) and column sum (backward).
 
     mHC (Xie et al., arXiv 2512.24880, Figs. 3 and 7) measures a mixing matrix :math:`M` (one
@@ -260,7 +270,7 @@ def amax_gain(M: ArrayLike) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
     A = as_square_stack(M, "M")
     forward = np.abs(A.sum(axis=-1)).max(axis=-1)
     backward = np.abs(A.sum(axis=-2)).max(axis=-1)
-    return forward[()], backward[()]
+    return AmaxGain(forward[()], backward[()])
 
 
 def mhc_composite(layers: ArrayLike, *, cumulative: bool = False) -> NDArray[np.float64]:

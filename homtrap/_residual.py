@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from ._validation import as_real_array, as_square_stack, as_vector_stack
+from ._validation import as_real_array, as_square_stack, as_vector_stack, renamed_arguments
 
 __all__ = ["ACTIVATIONS", "ResidualTrajectory", "gelu", "lipschitz_constant", "relu", "residual_stack"]
 
@@ -32,7 +32,7 @@ def gelu(z: NDArray[np.float64]) -> NDArray[np.float64]:
     return 0.5 * z * (1.0 + np.tanh(np.sqrt(2.0 / np.pi) * (z + 0.044715 * z**3)))
 
 
-def _gelu_slope(z: NDArray[np.float64]) -> NDArray[np.float64]:
+def gelu_slope(z: NDArray[np.float64]) -> NDArray[np.float64]:
     c = np.sqrt(2.0 / np.pi)
     u = c * (z + 0.044715 * z**3)
     t = np.tanh(u)
@@ -51,15 +51,15 @@ def lipschitz_constant(activation: str) -> float:
     if activation != "gelu":
         raise ValueError(f"activation must be one of {sorted(ACTIVATIONS)}, got {activation!r}")
     z = np.linspace(0.0, 5.0, 50_001)
-    i = int(np.argmax(_gelu_slope(z)))
+    i = int(np.argmax(gelu_slope(z)))
     lo, hi = z[max(i - 1, 0)], z[min(i + 1, z.size - 1)]
     for _ in range(60):  # golden-section-free refinement: the slope is unimodal near its peak
         m1, m2 = lo + (hi - lo) / 3, hi - (hi - lo) / 3
-        if _gelu_slope(np.array(m1)) < _gelu_slope(np.array(m2)):
+        if gelu_slope(np.array(m1)) < gelu_slope(np.array(m2)):
             lo = m1
         else:
             hi = m2
-    return float(_gelu_slope(np.array((lo + hi) / 2)))
+    return float(gelu_slope(np.array((lo + hi) / 2)))
 
 
 #: the activations the book uses, by name
@@ -93,12 +93,13 @@ class ResidualTrajectory:
         return np.linalg.norm(d, axis=-1) / np.linalg.norm(p0, axis=-1)
 
 
+@renamed_arguments(gain="branch_gain")
 def residual_stack(
     x0: ArrayLike,
     layers: ArrayLike,
     activation: str | Activation = "tanh",
     *,
-    gain: float = 1.0,
+    branch_gain: float = 1.0,
 ) -> ResidualTrajectory:
     r"""Run :math:`x_{\ell+1} = x_\ell + \alpha\,\varphi(M_\ell x_\ell)` through a stack of layers.
 
@@ -110,8 +111,8 @@ def residual_stack(
         Mixing matrices; leading axes broadcast against those of ``x0``.
     activation : {"relu", "tanh", "gelu"} or callable, default "tanh"
         Entrywise :math:`\varphi`.
-    gain : float, default 1.0
-        Branch gain :math:`\alpha` (a gain above 1 is the "expansive scaling" escape).
+    branch_gain : float, default 1.0
+        Gain :math:`\alpha` of the residual branch (a gain above 1 is the "expansive scaling" escape; not LayerNorm's ``weight``).
 
     Returns
     -------
@@ -123,7 +124,7 @@ def residual_stack(
         raise ValueError(f"layers must have shape (..., L, n, n), got shape {A.shape}")
     if A.shape[-1] != x.shape[-1]:
         raise ValueError(f"layers are {A.shape[-1]}x{A.shape[-1]} but x0 has length {x.shape[-1]}")
-    alpha = float(as_real_array(gain, "gain"))
+    alpha = float(as_real_array(branch_gain, "branch_gain"))
     if isinstance(activation, str):
         if activation not in ACTIVATIONS:
             raise ValueError(f"activation must be one of {sorted(ACTIVATIONS)} or a callable, got {activation!r}")

@@ -6,6 +6,7 @@ Used in :doc:`/book/04_low_temperature` and the benchmarks.
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 
 import numpy as np
@@ -18,12 +19,34 @@ __all__ = ["PlainSinkhornResult", "plain_sinkhorn", "plain_sweeps_predicted", "t
 
 @dataclass(frozen=True)
 class PlainSinkhornResult:
-    """Outcome of :func:`plain_sinkhorn`: matrices, sweeps used and final marginal error."""
+    """Outcome of :func:`plain_sinkhorn`, with the field names of :class:`SinkhornResult`.
+
+    Attributes
+    ----------
+    matrix : ndarray, shape (..., n, n)
+        The matrices after the last sweep.
+    iterations : ndarray of int, shape (...)
+        Sweeps used per matrix (a sweep normalises the rows, then the columns).
+    marginal_error : ndarray, shape (...)
+        ``max(|M 1 - 1|_inf, |M^T 1 - 1|_inf)`` of the returned matrix.
+    converged : ndarray of bool, shape (...)
+        ``marginal_error <= tol``.
+    tol : float
+        The requested tolerance.
+    """
 
     matrix: NDArray[np.float64]
-    sweeps: NDArray[np.int64]
+    iterations: NDArray[np.int64]
     marginal_error: NDArray[np.float64]
     converged: NDArray[np.bool_]
+    tol: float
+
+    @property
+    def sweeps(self) -> NDArray[np.int64]:
+        """Deprecated name of :attr:`iterations` (homtrap 0.3)."""
+        warnings.warn("PlainSinkhornResult.sweeps is now called .iterations; .sweeps will be removed",
+                      DeprecationWarning, stacklevel=2)
+        return self.iterations
 
 
 def _log_kernel(G: NDArray[np.float64], T: float, n: int) -> NDArray[np.float64]:
@@ -48,7 +71,7 @@ def plain_sweeps_predicted(sigma2: ArrayLike, tol: float = 1e-10) -> NDArray[np.
     Near the solution the row error of alternating normalisation contracts by
     :math:`\sigma_2(M)^2` per sweep (:doc:`/book/04_low_temperature`), so this is the
     linearised sweep count; it is infinite where :math:`\sigma_2` rounds to one and zero where
-    :math:`\sigma_2 = 0`. Compare with :attr:`PlainSinkhornResult.sweeps`.
+    :math:`\sigma_2 = 0`. Compare with :attr:`PlainSinkhornResult.iterations`.
 
     Parameters
     ----------
@@ -178,7 +201,8 @@ def plain_sinkhorn(
     M = np.exp(X)
     return PlainSinkhornResult(
         matrix=M.reshape(G.shape),
-        sweeps=sweeps.reshape(G.shape[:-2]),
+        iterations=sweeps.reshape(G.shape[:-2]),
         marginal_error=err.reshape(G.shape[:-2]),
         converged=(err <= tol).reshape(G.shape[:-2]),
+        tol=tol,
     )

@@ -13,11 +13,11 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 from scipy.optimize import linear_sum_assignment
 
-from ._validation import as_real_array, as_square_stack, check_int, check_positive_scalar
-from .random import _generator, random_logits
-from .sinkhorn import ConvergenceError, sinkhorn_solve
-from .spectral import sigma2
-from .subspace import double_centre, entropy
+from ._validation import as_generator, as_real_array, as_square_stack, check_int, check_positive_scalar, renamed_arguments
+from ._birkhoff import entropy, random_logits
+from ._sinkhorn import ConvergenceError, sinkhorn_solve
+from ._spectra import sigma2
+from ._detail import double_centre
 
 __all__ = [
     "TemperatureSweep",
@@ -65,10 +65,11 @@ class TemperatureSweep:
         return np.quantile(self.sigma2, q, axis=1)
 
 
+@renamed_arguments(trials="size")
 def sigma2_sweep(
     n: int,
     temperatures: ArrayLike,
-    trials: int,
+    size: int,
     *,
     rng: int | np.random.Generator | None = None,
     scale: float = 1.0,
@@ -83,14 +84,14 @@ def sigma2_sweep(
         Matrix size, ``n >= 2``.
     temperatures : array_like, shape (k,)
         Positive temperatures.
-    trials : int
+    size : int
         Matrices per temperature.
     rng : int, numpy.random.Generator or None
         Seed or generator.
     scale : float, default 1.0
         Standard deviation of the logits.
     common_logits : bool, default True
-        Use the same ``trials`` logit matrices at every temperature (common random numbers:
+        Use the same ``size`` logit matrices at every temperature (common random numbers:
         curves are smooth and pathwise monotonicity can be checked); otherwise draw fresh
         logits per temperature.
     tol : float, default 1e-10
@@ -101,18 +102,18 @@ def sigma2_sweep(
     TemperatureSweep
     """
     n = check_int(n, "n", minimum=2)
-    trials = check_int(trials, "trials", minimum=1)
+    size = check_int(size, "size", minimum=1)
     Ts = as_real_array(temperatures, "temperatures").reshape(-1)
     if np.any(Ts <= 0):
         raise ValueError(f"temperatures must be > 0, got min {Ts.min()}")
-    gen = _generator(rng)
-    G = random_logits(n, size=trials, rng=gen, scale=scale)
-    s2 = np.empty((Ts.size, trials))
-    it = np.empty((Ts.size, trials), dtype=np.int64)
+    gen = as_generator(rng)
+    G = random_logits(n, size=size, rng=gen, scale=scale)
+    s2 = np.empty((Ts.size, size))
+    it = np.empty((Ts.size, size), dtype=np.int64)
     worst = 0.0
     for i, T in enumerate(Ts):
         if not common_logits and i > 0:
-            G = random_logits(n, size=trials, rng=gen, scale=scale)
+            G = random_logits(n, size=size, rng=gen, scale=scale)
         res = sinkhorn_solve(G, float(T), tol=tol)
         if not res.all_converged:
             raise ConvergenceError(f"Sinkhorn missed tol={tol} at T={T}: error {res.marginal_error.max():.3g}")

@@ -27,7 +27,7 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["glue", "glue_below", "stable"]
+__all__ = ["glue", "glue_below", "stable", "stored_benchmarks"]
 
 #: significant digits kept by :func:`glue`: stable across machines, finer than any prose format
 DEFAULT_DIGITS = 6
@@ -162,3 +162,29 @@ def glue_below(name: str, value: Any, bound: float) -> None:
     glue(name, b)
 
 
+#: the benchmark results the appendix shows, shipped with the package (``homtrap/data``)
+BENCHMARKS_FILE = "benchmarks.json"
+
+
+def stored_benchmarks() -> dict[str, Any]:
+    """The tables of the last full benchmark run, as stored by ``benchmarks/bench.py --json``.
+
+    The file ships inside the package (``homtrap/data/benchmarks.json``), so the appendix
+    finds it wherever homtrap is installed: a checkout, Binder, Colab.
+
+    Returns
+    -------
+    dict
+        ``{"meta": [...], "sweep": [...], "e2e": [...], ...}``: lists of rows per table.
+
+    Examples
+    --------
+    >>> from homtrap.book import stored_benchmarks
+    >>> bench = stored_benchmarks()
+    >>> sorted(bench)[:3]
+    ['e2e', 'fig1', 'meta']
+    """
+    import json
+    from importlib.resources import files
+
+    return json.loads(files("homtrap").joinpath("data", BENCHMARKS_FILE).read_text(encoding="utf-8"))

@@ -17,7 +17,7 @@ from scipy.special import logsumexp
 from scipy.special import softmax as scipy_softmax
 
 import homtrap
-from homtrap.attention import sinkformer_attention, sinkhorn_attention, softmax_attention
+from homtrap import sinkformer_attention, sinkhorn_attention, softmax_attention
 
 
 def naive_softmax(S, beta):

@@ -73,15 +73,15 @@ def test_collapse_depth_is_minimal():
 
 def test_quantize_formats():
     x = np.array([1.0, 1 + 2**-9, 1 + 3 * 2**-9, -2.5, 1e-3])
-    q = ht.quantize(x, "bfloat16")
+    q = ht.quantise(x, "bfloat16")
     assert q[0] == 1.0 and q[1] == 1.0 and q[2] == 1 + 2**-7 and q[3] == -2.5
     assert np.all(np.abs(q - x) <= 2**-8 * np.abs(x))
-    h = ht.quantize(x, "float16")
+    h = ht.quantise(x, "float16")
     np.testing.assert_array_equal(h, x.astype(np.float16).astype(np.float64))
     with pytest.raises(ValueError, match="fmt"):
-        ht.quantize(x, "fp8")
+        ht.quantise(x, "fp8")
     with pytest.raises(ValueError, match="float16"):
-        ht.quantize([1e6], "float16")
+        ht.quantise([1e6], "float16")
 
 
 def test_residual_stack_matches_loop_and_corrected_proposition():
@@ -137,7 +137,7 @@ def test_reduced_ln_cosines_matches_full_simulation():
     n = 40
     k = n - 1
     rng = np.random.default_rng(23)
-    Q, _ = np.linalg.qr(ht.centering_projector(n)[:, : n - 1])  # basis of V_perp
+    Q, _ = np.linalg.qr(ht.centring_projector(n)[:, : n - 1])  # basis of V_perp
     a, ap = np.array([2.0, 0.0]), np.array([1.0, 1.5])
     s, sp = Q[:, 0] * a[0] + Q[:, 1] * a[1], Q[:, 0] * ap[0] + Q[:, 1] * ap[1]
     full = ht.noisy_ln_cosines(s, sp, 1.0, 20_000, rng=rng)

@@ -305,7 +305,7 @@ def test_plot_returns_axes():
 
 
 def test_thresholds_are_module_constants_and_the_defaults():
-    from homtrap.diagnose import DENSE_MAX_N, DS_TOL, FROZEN, HOMOGENISING
+    from homtrap._diagnose import DENSE_MAX_N, DS_TOL, FROZEN, HOMOGENISING
 
     import inspect
 

@@ -1,4 +1,4 @@
-"""Tests for the linear-algebra helpers: centering_projector, uniform_barycenter, detail,
+"""Tests for the linear-algebra helpers: centring_projector, uniform_barycenter, detail,
 mean_part, marginal_error, is_doubly_stochastic, permutation_matrix, and the parts of
 Lemma 1 (invariance of V_perp, mean preservation, M - J/n = P M P) they express.
 """
@@ -43,7 +43,7 @@ def dsm_and_vector(draw):
 # ------------------------------------------------------- projector, barycenter
 @pytest.mark.parametrize("n", [1, 2, 3, 10])
 def test_centering_projector(n):
-    P = ht.centering_projector(n)
+    P = ht.centring_projector(n)
     assert P.shape == (n, n) and P.dtype == np.float64
     np.testing.assert_allclose(P, np.eye(n) - np.ones((n, n)) / n, atol=1e-15)
     np.testing.assert_allclose(P, P.T, atol=0)
@@ -59,12 +59,12 @@ def test_uniform_barycenter_is_centroid_of_permutations(n):
     np.testing.assert_allclose(J, np.full((n, n), 1 / n), atol=1e-15)
     centroid = sum(perm_matrix(p) for p in itertools.permutations(range(n))) / math.factorial(n)
     np.testing.assert_allclose(J, centroid, atol=1e-14)
-    np.testing.assert_allclose(J + ht.centering_projector(n), np.eye(n), atol=1e-15)
+    np.testing.assert_allclose(J + ht.centring_projector(n), np.eye(n), atol=1e-15)
 
 
 @pytest.mark.parametrize("n", [np.int64(5), np.int32(2)])
 def test_numpy_integer_n_accepted(n):
-    assert ht.centering_projector(n).shape == (int(n), int(n))
+    assert ht.centring_projector(n).shape == (int(n), int(n))
     assert ht.uniform_barycenter(n).shape == (int(n), int(n))
 
 
@@ -83,7 +83,7 @@ def test_detail_and_mean_part(x):
 
 def test_detail_matches_projector():
     x = np.random.default_rng(1).standard_normal((3, 7))
-    np.testing.assert_allclose(ht.detail(x), x @ ht.centering_projector(7).T, atol=1e-14)
+    np.testing.assert_allclose(ht.detail(x), x @ ht.centring_projector(7).T, atol=1e-14)
     np.testing.assert_allclose(ht.detail(ht.detail(x)), ht.detail(x), atol=1e-14)
 
 
@@ -114,7 +114,7 @@ def test_lemma1_mean_preserved(Mx):
 @given(sinkhorn_dsms())
 def test_lemma1_M_minus_barycenter_equals_PMP(M):
     n = M.shape[0]
-    P = ht.centering_projector(n)
+    P = ht.centring_projector(n)
     np.testing.assert_allclose(M - ht.uniform_barycenter(n), P @ M @ P, atol=1e-9)
 
 
@@ -235,7 +235,7 @@ def test_permutation_matrix_accepts_lists_and_tuples():
 
 def test_double_centre_is_PXP_and_batched():
     X = np.random.default_rng(11).standard_normal((3, 5, 5))
-    P = ht.centering_projector(5)
+    P = ht.centring_projector(5)
     np.testing.assert_allclose(ht.double_centre(X), P @ X @ P, atol=1e-14)
     np.testing.assert_allclose(ht.double_centre(X).sum(axis=-1), 0, atol=1e-13)
     np.testing.assert_allclose(ht.double_centre(X).sum(axis=-2), 0, atol=1e-13)
@@ -245,7 +245,7 @@ def test_detail_basis_and_block():
     Q = ht.detail_basis(6)
     np.testing.assert_allclose(Q.T @ Q, np.eye(5), atol=1e-14)
     np.testing.assert_allclose(Q.T @ np.ones(6), 0, atol=1e-14)
-    np.testing.assert_allclose(Q @ Q.T, ht.centering_projector(6), atol=1e-14)
+    np.testing.assert_allclose(Q @ Q.T, ht.centring_projector(6), atol=1e-14)
     M = ht.random_dsm(6, 0.5, size=3, rng=13)
     B = ht.detail_block(M)
     s = np.linalg.svd(M, compute_uv=False)

@@ -1,7 +1,7 @@
-"""Tests for homtrap.layer_norm and homtrap.normalize_detail.
+"""Tests for homtrap.layer_norm and homtrap.normalise_detail.
 
 Oracle: the exact identities LN(y) = sqrt(n) P y / ||P y|| (no affine parameters, eps = 0),
-normalize_detail(y) = P y / ||P y||, and the textbook formula
+normalise_detail(y) = P y / ||P y||, and the textbook formula
 (y - mean) / sqrt(var + eps) * gain + bias with the population variance.
 """
 
@@ -54,7 +54,7 @@ def test_layer_norm_equals_sqrt_n_times_unit_detail(y):
 
 @given(well_spread_vectors())
 def test_normalize_detail_is_unit_vector_in_vperp(y):
-    u = ht.normalize_detail(y)
+    u = ht.normalise_detail(y)
     assert u.shape == y.shape
     np.testing.assert_allclose(u, projector_form(y), atol=1e-9)
     np.testing.assert_allclose(np.linalg.norm(u, axis=-1), 1.0, atol=1e-12)
@@ -81,7 +81,7 @@ def test_layer_norm_eps_matches_textbook_formula(y, eps):
 def test_layer_norm_affine_invariance(y, a, c):
     np.testing.assert_allclose(ht.layer_norm(a * y + c), ht.layer_norm(y), atol=1e-7)
     np.testing.assert_allclose(ht.layer_norm(-a * y + c), -ht.layer_norm(y), atol=1e-7)
-    np.testing.assert_allclose(ht.normalize_detail(a * y + c), ht.normalize_detail(y), atol=1e-7)
+    np.testing.assert_allclose(ht.normalise_detail(a * y + c), ht.normalise_detail(y), atol=1e-7)
 
 
 @given(well_spread_vectors())
@@ -94,7 +94,7 @@ def test_layer_norm_output_has_zero_mean_unit_variance(y):
 def test_layer_norm_small_example_by_hand():
     y = np.array([1.0, 2.0, 3.0])  # mean 2, population variance 2/3
     np.testing.assert_allclose(ht.layer_norm(y), np.array([-1.0, 0.0, 1.0]) / np.sqrt(2 / 3), atol=1e-14)
-    np.testing.assert_allclose(ht.normalize_detail(y), np.array([-1.0, 0.0, 1.0]) / np.sqrt(2), atol=1e-14)
+    np.testing.assert_allclose(ht.normalise_detail(y), np.array([-1.0, 0.0, 1.0]) / np.sqrt(2), atol=1e-14)
     gain, bias = np.array([2.0, 3.0, 4.0]), np.array([0.5, 0.5, -1.0])
     np.testing.assert_allclose(
         ht.layer_norm(y, gain, bias), np.array([-2.0, 0.0, 4.0]) / np.sqrt(2 / 3) + bias, atol=1e-14
@@ -114,7 +114,7 @@ def test_constant_vectors_are_rejected(n, c):
     with pytest.raises(ValueError, match=r"\by\b"):
         ht.layer_norm(y)
     with pytest.raises(ValueError, match=r"\by\b"):
-        ht.normalize_detail(y)
+        ht.normalise_detail(y)
 
 
 def test_constant_vector_with_positive_eps_is_fine():
@@ -131,7 +131,7 @@ def test_layer_norm_cosine_of_unit_detail():
     c1, c2 = y1 - y1.mean(), y2 - y2.mean()
     cos = c1 @ c2 / (np.linalg.norm(c1) * np.linalg.norm(c2))
     assert ht.layer_norm(y1) @ ht.layer_norm(y2) / 10 == pytest.approx(cos, abs=1e-12)
-    assert ht.normalize_detail(y1) @ ht.normalize_detail(y2) == pytest.approx(cos, abs=1e-12)
+    assert ht.normalise_detail(y1) @ ht.normalise_detail(y2) == pytest.approx(cos, abs=1e-12)
 
 
 # -------------------------------------------------------------------- batching
@@ -139,19 +139,19 @@ def test_batching_equals_looping():
     rng = np.random.default_rng(3)
     y = rng.standard_normal((2, 3, 6))
     gain, bias = rng.standard_normal(6), rng.standard_normal(6)
-    ln, nd = ht.layer_norm(y, gain, bias, eps=1e-3), ht.normalize_detail(y)
+    ln, nd = ht.layer_norm(y, gain, bias, eps=1e-3), ht.normalise_detail(y)
     assert ln.shape == y.shape and nd.shape == y.shape
     for i in range(2):
         for j in range(3):
             np.testing.assert_allclose(ln[i, j], ht.layer_norm(y[i, j], gain, bias, eps=1e-3), atol=1e-14)
-            np.testing.assert_allclose(nd[i, j], ht.normalize_detail(y[i, j]), atol=1e-14)
+            np.testing.assert_allclose(nd[i, j], ht.normalise_detail(y[i, j]), atol=1e-14)
 
 
 def test_does_not_mutate_input():
     y = np.random.default_rng(4).standard_normal((3, 4))
     copy = y.copy()
     ht.layer_norm(y)
-    ht.normalize_detail(y)
+    ht.normalise_detail(y)
     np.testing.assert_array_equal(y, copy)
 
 

@@ -310,7 +310,7 @@ def test_sigma2_exact_at_the_extremes_on_both_eigen_routes(n):
 # factor is s[0] by construction. The large-n (Lanczos) route promises 1e-9 * max(1, value)
 # (homtrap.spectral.detail_factor, Notes): that is the tolerance used for it.
 LARGE_TOL = 1e-9
-N_LARGE = ht.spectral._LANCZOS_MIN_N  # first size on the Lanczos route
+N_LARGE = ht._spectra._LANCZOS_MIN_N  # first size on the Lanczos route
 
 
 def naive_detail_factor(M):
@@ -354,7 +354,7 @@ def test_detail_factor_of_dsm_is_sigma2(n):
     assert float(ht.detail_factor(M)) == pytest.approx(ref, abs=tol * max(1.0, ref))
     assert float(ht.sigma2(M)) == pytest.approx(ref, abs=tol * max(1.0, ref))
     if n >= N_LARGE:  # the value came from Lanczos itself, not from its dense fallback
-        lanczos = ht.spectral._lanczos_norm(M - 1.0 / n)
+        lanczos = ht._spectra._lanczos_norm(M - 1.0 / n)
         assert lanczos is not None and lanczos == pytest.approx(ref, abs=LARGE_TOL * max(1.0, ref))
 
 
@@ -424,7 +424,7 @@ def test_large_route_falls_back_to_dense_when_lanczos_does_not_converge(monkeypa
     M = ht.random_dsm(N_LARGE, 1.0, rng=1100)
     ref = svd_sigma2(M)
     monkeypatch.setattr(ht.spectral, "_LANCZOS_MAX_STEPS", 2)
-    assert ht.spectral._lanczos_norm(M - 1.0 / N_LARGE) is None  # control: Lanczos alone gives up
+    assert ht._spectra._lanczos_norm(M - 1.0 / N_LARGE) is None  # control: Lanczos alone gives up
     assert float(ht.detail_factor(M)) == pytest.approx(ref, abs=1e-12)
     assert float(ht.sigma2(M)) == pytest.approx(ref, abs=1e-12)
 

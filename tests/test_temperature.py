@@ -51,7 +51,7 @@ def test_first_order_law_error_shrinks_like_one_over_T():
 
 def test_first_order_law_matches_double_centering_svd():
     G = ht.random_logits(5, rng=2)
-    P = ht.centering_projector(5)
+    P = ht.centring_projector(5)
     want = np.linalg.svd(P @ G @ P, compute_uv=False)[0] / (5 * 2.0)
     assert ht.first_order_sigma2(G, 2.0) == pytest.approx(want, rel=1e-12)
 
@@ -76,7 +76,7 @@ def test_entropic_objective_is_maximised_by_sinkhorn():
     best = ht.entropic_objective(G, M, T)
     for _ in range(200):
         # feasible perturbation: a multiple of a random zero-row/column-sum matrix
-        D = ht.centering_projector(6) @ rng.standard_normal((6, 6)) @ ht.centering_projector(6)
+        D = ht.centring_projector(6) @ rng.standard_normal((6, 6)) @ ht.centring_projector(6)
         t = 0.5 * M.min() / np.abs(D).max()
         assert ht.entropic_objective(G, M + t * D, T) < best
     assert ht.entropic_objective(G, M, T) > ht.entropic_objective(G, ht.uniform_barycenter(6), T)

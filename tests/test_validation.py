@@ -39,14 +39,14 @@ VECTOR_FUNCS = {
     "detail": (lambda a: ht.detail(a), "x"),
     "mean_part": (lambda a: ht.mean_part(a), "x"),
     "layer_norm": (lambda a: ht.layer_norm(a), "y"),
-    "normalize_detail": (lambda a: ht.normalize_detail(a), "y"),
+    "normalise_detail": (lambda a: ht.normalise_detail(a), "y"),
 }
 
 ARRAY_FUNCS = {**MATRIX_FUNCS, **VECTOR_FUNCS}
 
 # functions taking a matrix size n
 N_FUNCS = {
-    "centering_projector": lambda n: ht.centering_projector(n),
+    "centring_projector": lambda n: ht.centring_projector(n),
     "uniform_barycenter": lambda n: ht.uniform_barycenter(n),
     "random_dsm": lambda n: ht.random_dsm(n, 1.0, rng=0),
     "random_logits": lambda n: ht.random_logits(n, rng=0),
@@ -248,7 +248,7 @@ def test_effective_depth_non_real(bad):
     ],
     ids=str,
 )
-@pytest.mark.parametrize("func", [ht.layer_norm, ht.normalize_detail])
+@pytest.mark.parametrize("func", [ht.layer_norm, ht.normalise_detail])
 def test_zero_variance(func, y):
     with pytest.raises(ValueError, match=arg("y")):
         func(y)
