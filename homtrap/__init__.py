@@ -137,12 +137,14 @@ from ._residual import (
     ACTIVATIONS,
     ResidualTrajectory,
     gelu,
+    gelu_slope,
     lipschitz_constant,
     relu,
     residual_stack,
 )
 # mHC's residual mixing layer (architecture case study)
 from ._mhc import (
+    AmaxGain,
     amax_gain,
     mhc_composite,
     mhc_h_res,
@@ -167,6 +169,7 @@ __version__ = "0.3.0"
 __all__ = [
     "__version__",
     "ACTIVATIONS",
+    "AmaxGain",
     "BirkhoffDecomposition",
     "Chi2TailBounds",
     "ConvergenceError",
@@ -202,6 +205,7 @@ __all__ = [
     "entropy",
     "first_order_sigma2",
     "gelu",
+    "gelu_slope",
     "high_temperature_effective_depth",
     "is_doubly_stochastic",
     "lambda2",

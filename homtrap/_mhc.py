@@ -29,7 +29,7 @@ from numpy.typing import ArrayLike, NDArray
 
 from ._validation import as_real_array, as_square_stack, check_int
 
-__all__ = ["amax_gain", "mhc_composite", "mhc_h_res", "mhc_logits"]
+__all__ = ["AmaxGain", "amax_gain", "mhc_composite", "mhc_h_res", "mhc_logits"]
 
 
 def _check_nonneg_scalar(x: object, name: str) -> float:

@@ -14,7 +14,7 @@ from numpy.typing import ArrayLike, NDArray
 
 from ._validation import as_real_array, as_square_stack, as_vector_stack, renamed_arguments
 
-__all__ = ["ACTIVATIONS", "ResidualTrajectory", "gelu", "lipschitz_constant", "relu", "residual_stack"]
+__all__ = ["ACTIVATIONS", "ResidualTrajectory", "gelu", "gelu_slope", "lipschitz_constant", "relu", "residual_stack"]
 
 Activation = Callable[[NDArray[np.float64]], NDArray[np.float64]]
 
