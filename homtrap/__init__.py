@@ -164,7 +164,7 @@ from ._diagnose import (
     diagnose,
 )
 
-__version__ = "0.3.0"
+__version__ = "0.4.0"
 
 __all__ = [
     "__version__",
