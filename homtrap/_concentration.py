@@ -455,7 +455,8 @@ def cosine_concentration_radius(
     :math:`R = O(\sqrt{x/k})` uniformly in :math:`\gamma`, so :math:`|\langle u, v\rangle| \le
     \gamma^2/(1+\gamma^2) + O(\sqrt{x/k})`: the signal enters quadratically, unlike the
     :math:`8\gamma` of Theorem 1. The constants are poor for small :math:`k`: at :math:`k = 63`
-    and :math:`x = \log 900`, :math:`\delta > 1` for every :math:`\gamma`.
+    and :math:`x = \log 900`, :math:`|c_0| + R > 1` (or :math:`\delta \ge 1`) for every
+    :math:`\gamma`, so the bound says nothing there.
 
     The arithmetic is that of the chapter's check, operation for operation (for scalar
     arguments the results are bit-identical).

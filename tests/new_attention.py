@@ -122,7 +122,7 @@ def test_random_bilinear_form_law():
     W = random_bilinear_form(6, size=20_000, rng=5)
     assert abs(W.mean()) < 0.005
     assert abs(W.var() * 36 - 1) < 0.02
-    # independent oracle: W = Q K^T / sqrt(d) with N(0, 1/d) entries has E[tr W] = 0, E[(W^T W)] = I/d^2 * d ...
+    # second moments: E[W^T W] = I / d (each column of W has d entries of variance 1/d^2)
     assert np.allclose(np.mean(W.transpose(0, 2, 1) @ W, axis=0), np.eye(6) * 6 / 36, atol=0.01)
 
 
