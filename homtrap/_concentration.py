@@ -347,7 +347,7 @@ def sphere_cap_bound(k: int, t: ArrayLike) -> NDArray[np.float64] | np.float64:
     return np.exp(-k * tt**2 / 2)[()]
 
 
-def sphere_inner_product_law(k: int) -> stats.rv_continuous:
+def sphere_inner_product_law(k: int) -> stats.distributions.rv_frozen:
     r"""Law of :math:`\langle U, V\rangle` for independent uniform :math:`U, V` on the unit sphere of :math:`\mathbb R^k`.
 
     The density is proportional to :math:`(1 - t^2)^{(k-3)/2}` on :math:`[-1, 1]`, i.e.
@@ -364,7 +364,7 @@ def sphere_inner_product_law(k: int) -> stats.rv_continuous:
 
     Returns
     -------
-    scipy.stats.rv_continuous
+    scipy.stats.distributions.rv_frozen
         A frozen ``scipy.stats.beta`` law with ``loc=-1``, ``scale=2`` (``.pdf``, ``.cdf``,
         ``.ppf``, ``.rvs``, ``.mean()``, ``.var()``).
 
