@@ -12,6 +12,13 @@ temperature :math:`\beta` to an ``n x n`` attention matrix, as studied in
   row-stochastic but only approximately column-stochastic; ``n_it = 1`` is softmax;
 * :func:`sinkhorn_attention` -- the idealised, converged doubly-stochastic attention
   :math:`S(\exp(\beta S))`, computed by :func:`homtrap.sinkhorn`.
+
+and the builders of the chapter's experiments: random clustered tokens
+(:func:`clustered_tokens`), random score forms and orthogonal value maps
+(:func:`random_bilinear_form`, :func:`random_orthogonal`), the logits
+:math:`\beta XWX^\top` (:func:`bilinear_scores`) and stacks of attention layers
+(:func:`attention_stack`). Used in :doc:`/book/18_case_sinkformers` and
+:doc:`/book/21_diagnose`.
 """
 
 from __future__ import annotations
@@ -80,11 +87,19 @@ def softmax_attention(scores: ArrayLike, beta: float = 1.0) -> NDArray[np.float6
         If ``scores`` is empty, non-finite or not square in its last two axes, if ``beta <= 0``,
         or if ``beta * scores`` overflows.
 
+    See Also
+    --------
+    sinkformer_attention : a few Sinkhorn half-steps; ``n_it = 1`` is this map.
+    sinkhorn_attention : the converged doubly-stochastic attention.
+    homtrap.detail_factor : :math:`\|PAP\|_2`, the factor by which one such layer changes the detail.
+
     Notes
     -----
     The row maximum is subtracted before exponentiating, so any finite scores give a finite
     result. This is the first half-step of Sinkhorn's algorithm and equals
     ``sinkformer_attention(scores, beta, n_it=1)``.
+
+    Used in :doc:`/book/18_case_sinkformers` and :doc:`/book/21_diagnose`.
 
     Examples
     --------
@@ -92,6 +107,13 @@ def softmax_attention(scores: ArrayLike, beta: float = 1.0) -> NDArray[np.float6
     >>> A = homtrap.softmax_attention(np.array([[0.0, np.log(3.0)], [1000.0, 1000.0]]))
     >>> np.round(A, 12).tolist()
     [[0.25, 0.75], [0.5, 0.5]]
+
+    An independent check with :func:`scipy.special.softmax`:
+
+    >>> from scipy.special import softmax
+    >>> S = np.random.default_rng(0).standard_normal((4, 4))
+    >>> bool(np.allclose(homtrap.softmax_attention(S, 2.0), softmax(2.0 * S, axis=-1), rtol=1e-13, atol=0))
+    True
     """
     Z = _scaled_scores(scores, beta)
     E = np.exp(Z - Z.max(axis=-1, keepdims=True))
@@ -128,7 +150,7 @@ def sinkformer_attention(scores: ArrayLike, beta: float = 1.0, n_it: int = 3) ->
     attention (their README: "1 iteration in Sinkhorn corresponds to the original Transformer");
     even ``n_it`` ends on columns and gives a column-stochastic matrix. The authors train with
     ``n_it`` in {1, 3} for ViT (``vit-pytorch/run_expe.py``) and {1, 3, 5} for ModelNet 40
-    (``set_transformer/run_expe.py``).
+    (``set_transformer/run_expe.py``) :cite:p:`sander2022sinkformers`.
 
     Not transcribed: the early stop (their loop breaks when the summed change of :math:`u` in
     a row half-step, averaged over the batch, falls below ``thresh``: 1e-12 for ViT and IMDb,
@@ -164,6 +186,11 @@ def sinkformer_attention(scores: ArrayLike, beta: float = 1.0, n_it: int = 3) ->
     --------
     softmax_attention : ``n_it = 1``.
     sinkhorn_attention : the limit ``n_it -> infinity``, a doubly-stochastic matrix.
+
+    Notes
+    -----
+    Used in :doc:`/book/18_case_sinkformers` (:prf:ref:`def-sinkformer-attention`,
+    :prf:ref:`prop-sinkformer-halfsteps`) and :doc:`/book/21_diagnose`.
 
     Examples
     --------
@@ -222,6 +249,15 @@ def sinkhorn_attention(
     ------
     TypeError, ValueError
         As :func:`softmax_attention`, and on a bad ``tol`` or ``max_iter``.
+
+    See Also
+    --------
+    sinkformer_attention : the truncated map that Sinkformers compute.
+    homtrap.sinkhorn : the solver.
+
+    Notes
+    -----
+    Used in :doc:`/book/18_case_sinkformers` and :doc:`/book/21_diagnose`.
 
     Examples
     --------
