@@ -108,7 +108,7 @@ def softmax_attention(scores: ArrayLike, beta: float = 1.0) -> NDArray[np.float6
     >>> np.round(A, 12).tolist()
     [[0.25, 0.75], [0.5, 0.5]]
 
-    An independent check with :func:`scipy.special.softmax`:
+    An independent check with ``scipy.special.softmax``:
 
     >>> from scipy.special import softmax
     >>> S = np.random.default_rng(0).standard_normal((4, 4))
@@ -495,13 +495,10 @@ def random_orthogonal(
     ValueError
         If ``dim < 1`` or ``size`` has a negative entry.
 
-    See Also
-    --------
-    scipy.stats.ortho_group : the same law, sampled by scipy.
-
     Notes
     -----
-    The arithmetic and the order of the draws are those of the chapter's ``draw_value``.
+    The same law as ``scipy.stats.ortho_group``. The arithmetic and the order of the draws are
+    those of the chapter's ``draw_value``.
 
     Used in :doc:`/book/18_case_sinkformers`.
 

@@ -210,11 +210,13 @@ def chi2_tail_bounds(k: int, x: ArrayLike) -> Chi2TailBounds:
 
     See Also
     --------
-    scipy.stats.chi2 : the exact tails the bounds are checked against.
     theorem1_probability : where the lower tail enters Theorem 1.
 
     Notes
     -----
+    The exact tails are available as ``scipy.stats.chi2(k)``; the example checks the bounds
+    against them.
+
     Used in :doc:`/book/10_concentration` and :doc:`/book/11_theorem1`.
 
     Examples
