@@ -495,6 +495,11 @@ def random_orthogonal(
     ValueError
         If ``dim < 1`` or ``size`` has a negative entry.
 
+    See Also
+    --------
+    random_bilinear_form : the score forms of the same stacks.
+    attention_stack : where the value maps act.
+
     Notes
     -----
     The same law as ``scipy.stats.ortho_group``. The arithmetic and the order of the draws are
@@ -607,6 +612,23 @@ class AttentionStack(NamedTuple):
         The token matrices :math:`X_0, \dots, X_L`.
     attention : ndarray, shape (..., L, n, n)
         The attention matrices :math:`A_1, \dots, A_L` of the layers.
+
+    See Also
+    --------
+    attention_stack : returns it.
+
+    Notes
+    -----
+    Used in :doc:`/book/18_case_sinkformers`.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from homtrap._attention import attention_stack
+    >>> X0 = np.array([[1.0, 0.0], [0.0, 1.0], [1.0, 1.0]])
+    >>> res = attention_stack(X0, np.zeros((1, 2, 2)), np.eye(2)[None])  # zero scores: A = J/n
+    >>> np.round(res.attention[0], 6).tolist()[0], np.round(res.states[-1], 6).tolist()[0]
+    ([0.333333, 0.333333, 0.333333], [0.666667, 0.666667])
     """
 
     #: the token matrices X_0, ..., X_L

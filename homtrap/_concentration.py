@@ -171,6 +171,21 @@ class Chi2TailBounds(NamedTuple):
     lower : float or ndarray
         :math:`k - 2\sqrt{kx}`; :math:`P(\chi^2_k \le \text{lower}) \le e^{-x}` (negative, and
         then trivially true, for :math:`x > k/4`).
+
+    See Also
+    --------
+    chi2_tail_bounds : returns it.
+
+    Notes
+    -----
+    Used in :doc:`/book/10_concentration` and :doc:`/book/11_theorem1`.
+
+    Examples
+    --------
+    >>> import homtrap
+    >>> b = homtrap.chi2_tail_bounds(100, 1.0)
+    >>> float(b.upper), float(b.lower)
+    (122.0, 80.0)
     """
 
     #: :math:`k + 2\sqrt{kx} + 2x`, exceeded with probability at most :math:`e^{-x}`

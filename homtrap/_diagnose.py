@@ -301,7 +301,7 @@ class Diagnosis:
 
     @property
     def eps(self) -> float:
-        """Deprecated name of :attr:`target` (homtrap 0.3)."""
+        """Deprecated name of ``target`` (homtrap 0.3)."""
         warnings.warn("Diagnosis.eps is now called .target; .eps will be removed", DeprecationWarning, stacklevel=2)
         return self.target
     _stacks: tuple[Diagnosis, ...] = field(default=(), repr=False, compare=False)
@@ -660,6 +660,18 @@ def diagnose(
         ``homogenising``, ``frozen`` in (0, 1), ``homogenising < frozen``, ``ds_tol``,
         ``noise_std``, ``detail_norm`` > 0, ``dense_max_n >= 2``), or ``detail_norm`` is given
         without ``noise_std``.
+
+    See Also
+    --------
+    Diagnosis : the report.
+    Verdict : the findings.
+    homtrap.detail_factor : the per-layer factor :math:`\|PMP\|_2`.
+    homtrap.effective_depth : the depth of a single repeated layer.
+
+    Notes
+    -----
+    Used in :doc:`/book/21_diagnose` (:prf:ref:`prop-diagnose-guarantees`),
+    :doc:`/book/17_case_mhc` and :doc:`/book/22_tradeoff_map`.
 
     Examples
     --------

@@ -262,6 +262,21 @@ class AmaxGain(NamedTuple):
         Largest absolute row sum :math:`\max_i |\sum_j M_{ij}|` (gain of a constant signal).
     backward : float or ndarray, shape (...)
         Largest absolute column sum :math:`\max_j |\sum_i M_{ij}|` (gain of a constant gradient).
+
+    See Also
+    --------
+    amax_gain : returns it.
+
+    Notes
+    -----
+    Used in :doc:`/book/17_case_mhc` and :doc:`/book/22_tradeoff_map`.
+
+    Examples
+    --------
+    >>> import numpy as np, homtrap
+    >>> g = homtrap.amax_gain(np.array([[0.5, 0.5], [1.0, 0.0]]))
+    >>> float(g.forward), float(g.backward)
+    (1.0, 1.5)
     """
 
     #: largest absolute row sum :math:`\max_i |\sum_j M_{ij}|`, shape ``(...)``

@@ -236,6 +236,15 @@ class ResidualTrajectory:
     [[0.0, 1.0, 2.0], [1.0, 2.0, 3.0], [3.0, 4.0, 5.0]]
     >>> tr.detail_update_norms.tolist(), float(tr.relative_detail_change())
     ([0.0, 0.0], 0.0)
+
+    See Also
+    --------
+    residual_stack : returns it.
+
+    Notes
+    -----
+    Used in :doc:`/book/14_proposition1`, :doc:`/book/15_identity_stagnation` and
+    :doc:`/book/16_incompatibility`.
     """
 
     states: NDArray[np.float64]

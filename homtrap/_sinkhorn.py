@@ -79,6 +79,11 @@ class ConvergenceWarning(RuntimeWarning):
     --------
     ConvergenceError : raised instead with ``on_failure="raise"``.
 
+    Notes
+    -----
+    The book's chapters solve to tolerance and never see it; see :doc:`/book/04_low_temperature`
+    for the temperatures at which a solver can run out of budget.
+
     Examples
     --------
     Two iterations at a low temperature are not enough:
@@ -100,6 +105,10 @@ class ConvergenceError(RuntimeError):
     See Also
     --------
     ConvergenceWarning : the default, a warning instead of an error.
+
+    Notes
+    -----
+    The book's chapters solve to tolerance and never see it; see :doc:`/book/04_low_temperature`.
 
     Examples
     --------
@@ -135,6 +144,15 @@ class SinkhornResult:
         The requested tolerance.
     all_converged : bool
         Property: ``True`` when every matrix met the tolerance.
+
+    See Also
+    --------
+    sinkhorn_solve : returns it.
+
+    Notes
+    -----
+    Read in :doc:`/book/02_maximum_entropy`, :doc:`/book/04_low_temperature` and
+    :doc:`/book/appendix_performance` (via :func:`sinkhorn_solve`).
 
     Examples
     --------

@@ -67,6 +67,7 @@ def stable(value: Any, digits: int = DEFAULT_DIGITS) -> Any:
     -----
     Rounding is by the decimal string ``f"{x:.{digits - 1}e}"`` (round half to even on the
     binary value), so ``repr`` of the result has at most ``digits`` significant digits.
+    Used through :func:`glue` in every chapter.
 
     Examples
     --------
@@ -121,6 +122,11 @@ def glue(name: str, value: Any, display: bool = False, *, digits: int = DEFAULT_
     glue_below : for values at the rounding level.
     stable : the rounding.
 
+    Returns
+    -------
+    None
+        The value is sent to the notebook as a display message.
+
     Notes
     -----
     Outside an IPython kernel (a script, a doctest) this does nothing. Used in every chapter.
@@ -170,6 +176,10 @@ def glue_below(name: str, value: Any, bound: float) -> None:
         If ``bound`` is not positive and finite, or ``value`` is not finite.
     AssertionError
         If some value exceeds ``bound``.
+
+    Returns
+    -------
+    None
 
     See Also
     --------
