@@ -23,7 +23,7 @@ __all__ = ["ACTIVATIONS", "ResidualTrajectory", "gelu", "gelu_slope", "lipschitz
 Activation = Callable[[NDArray[np.float64]], NDArray[np.float64]]
 
 
-def relu(z: ArrayLike) -> NDArray[np.float64] | np.float64:
+def relu(z: NDArray[np.float64]) -> NDArray[np.float64] | np.float64:
     r"""Rectified linear unit :math:`\max(z, 0)`, entrywise; 1-Lipschitz, ``relu(0) = 0``.
 
     Parameters
@@ -57,7 +57,7 @@ def relu(z: ArrayLike) -> NDArray[np.float64] | np.float64:
     return np.maximum(z, 0.0)
 
 
-def gelu(z: NDArray[np.float64] | float) -> NDArray[np.float64] | np.float64:
+def gelu(z: NDArray[np.float64]) -> NDArray[np.float64] | np.float64:
     r"""GELU, tanh approximation :math:`\tfrac12 z(1 + \tanh(\sqrt{2/\pi}(z + 0.044715 z^3)))`, entrywise.
 
     Not 1-Lipschitz: its slope (:func:`gelu_slope`) peaks at about 1.129 near
@@ -93,7 +93,7 @@ def gelu(z: NDArray[np.float64] | float) -> NDArray[np.float64] | np.float64:
     return 0.5 * z * (1.0 + np.tanh(np.sqrt(2.0 / np.pi) * (z + 0.044715 * z**3)))
 
 
-def gelu_slope(z: NDArray[np.float64] | float) -> NDArray[np.float64] | np.float64:
+def gelu_slope(z: NDArray[np.float64]) -> NDArray[np.float64] | np.float64:
     r"""Derivative :math:`\mathrm{gelu}'(z)` of :func:`gelu` (tanh approximation), entrywise.
 
     With :math:`c = \sqrt{2/\pi}`, :math:`u = c(z + 0.044715 z^3)` and :math:`t = \tanh u`,
