@@ -18,7 +18,11 @@ for a top right singular vector, and for a stack of row-stochastic layers
 :math:`PMP = M - J/n`, whose norm is :math:`\sigma_2` (Lemma 2). If the rows do not sum to
 one, :math:`PMx = PMPx + \bar x\, PM\mathbf 1` and the mean :math:`\bar x` of the input leaks
 into the detail: no bound in terms of :math:`\|Px\|` holds, and :func:`diagnose` withholds
-its depth statements. Used in Part VI.
+its depth statements.
+
+Used in :doc:`/book/21_diagnose` (where these statements are proved,
+:prf:ref:`prop-diagnose-guarantees`), :doc:`/book/17_case_mhc` and
+:doc:`/book/22_tradeoff_map`.
 """
 
 from __future__ import annotations
@@ -66,7 +70,56 @@ class Verdict(enum.Enum):
     """The findings :func:`diagnose` can report; ``verdict.description`` is the plain-language rule.
 
     Members are listed in the order in which a report lists them. :meth:`Diagnosis.explain`
-    adds the numbers of a given stack.
+    adds the numbers of a given stack (:prf:ref:`def-diagnose-verdicts`).
+
+    Attributes
+    ----------
+    NOT_DOUBLY_STOCHASTIC
+        A row or column sum differs from one by more than ``ds_tol``.
+    NOT_ROW_STOCHASTIC
+        A row sum differs from one by more than ``ds_tol``; the depth, trap, stagnation and
+        collapse verdicts are withheld.
+    HOMOGENEITY_TRAP
+        Every layer's detail factor is below ``homogenising``.
+    KEEPS_DETAIL
+        Every layer's detail factor is above ``frozen``.
+    DEPTH_BOUND
+        The detail of any input shrinks to ``target`` within the effective depth.
+    NO_DEPTH_BOUND
+        The product of the detail factors never falls below ``target``.
+    DETAIL_PRESERVED
+        Some detail passes the whole stack at full size.
+    DETAIL_GROWS
+        Some detail leaves the stack larger than it entered.
+    RESIDUAL_STAGNATION
+        A 1-Lipschitz residual branch changes the detail by less than ``homogenising`` per layer.
+    GAIN_ABOVE_ONE
+        The composite's Amax gain exceeds ``1 + ds_tol``.
+    ORTHOGONAL_COLLAPSE
+        Spectral SNR at most 1/8 after the stack (Theorem 1 forces collapse).
+    NO_FORCED_COLLAPSE
+        Spectral SNR above 1/8.
+    description : str
+        Property of every member: the rule in plain language.
+
+    See Also
+    --------
+    diagnose : the function that reports them.
+    Diagnosis.has : whether a report (or each stack of a batch) carries a verdict.
+
+    Notes
+    -----
+    Used in :doc:`/book/21_diagnose`.
+
+    Examples
+    --------
+    >>> import homtrap
+    >>> v = homtrap.Verdict.HOMOGENEITY_TRAP
+    >>> v.name, v.description[:40]
+    ('HOMOGENEITY_TRAP', 'every layer keeps less than the fraction')
+    >>> d = homtrap.diagnose(homtrap.random_dsm(8, 0.3, size=3, rng=0))
+    >>> d.has(v) == (v in d.verdicts)
+    True
     """
 
     NOT_DOUBLY_STOCHASTIC = "a row or column sum differs from one by more than ds_tol"
@@ -189,6 +242,33 @@ class Diagnosis:
         The findings, in the order of :class:`Verdict`; for a batch, those of at least one stack.
     thresholds : dict
         The ``homogenising``, ``frozen`` and ``ds_tol`` used.
+
+    See Also
+    --------
+    diagnose : builds it.
+    Verdict : the findings.
+
+    Notes
+    -----
+    Used in :doc:`/book/17_case_mhc`, :doc:`/book/21_diagnose` (:prf:ref:`def-diagnosis`) and
+    :doc:`/book/22_tradeoff_map`.
+
+    Examples
+    --------
+    Six Sinkhorn layers at temperature one: the detail left after the stack is the norm of
+    :math:`P M_6 \cdots M_1 P`, here checked against a direct computation.
+
+    >>> import numpy as np, homtrap
+    >>> M = homtrap.random_dsm(4, 1.0, size=6, rng=0)
+    >>> d = homtrap.diagnose(M)
+    >>> d.verdicts
+    (<Verdict.DEPTH_BOUND: 'the detail of any input shrinks to the fraction target of its size within the effective depth, at worst'>,)
+    >>> prod = M[5] @ M[4] @ M[3] @ M[2] @ M[1] @ M[0]
+    >>> P = homtrap.centring_projector(4)
+    >>> bool(abs(d.detail_left - np.linalg.norm(P @ prod @ P, 2)) < 1e-12)
+    True
+    >>> d.summary_rows()[0]
+    ('matrix size n, layers L', '4, 6')
     """
 
     n: int
@@ -221,7 +301,7 @@ class Diagnosis:
 
     @property
     def eps(self) -> float:
-        """Deprecated name of :attr:`target` (homtrap 0.3)."""
+        """Deprecated name of ``target`` (homtrap 0.3)."""
         warnings.warn("Diagnosis.eps is now called .target; .eps will be removed", DeprecationWarning, stacklevel=2)
         return self.target
     _stacks: tuple[Diagnosis, ...] = field(default=(), repr=False, compare=False)
@@ -238,7 +318,13 @@ class Diagnosis:
         return self._stacks[int(flat)]
 
     def has(self, verdict: Verdict) -> Any:
-        """Whether the report carries ``verdict``: a bool, or a bool array of shape ``batch_shape``."""
+        """Whether the report carries ``verdict``: a bool, or a bool array of shape ``batch_shape``.
+
+        Raises
+        ------
+        TypeError
+            If ``verdict`` is not a :class:`Verdict` member.
+        """
         if not isinstance(verdict, Verdict):
             raise TypeError(f"verdict must be a homtrap.Verdict member, got {type(verdict).__name__}")
         if not self.batch_shape:
@@ -574,6 +660,18 @@ def diagnose(
         ``homogenising``, ``frozen`` in (0, 1), ``homogenising < frozen``, ``ds_tol``,
         ``noise_std``, ``detail_norm`` > 0, ``dense_max_n >= 2``), or ``detail_norm`` is given
         without ``noise_std``.
+
+    See Also
+    --------
+    Diagnosis : the report.
+    Verdict : the findings.
+    homtrap.detail_factor : the per-layer factor :math:`\|PMP\|_2`.
+    homtrap.effective_depth : the depth of a single repeated layer.
+
+    Notes
+    -----
+    Used in :doc:`/book/21_diagnose` (:prf:ref:`prop-diagnose-guarantees`),
+    :doc:`/book/17_case_mhc` and :doc:`/book/22_tradeoff_map`.
 
     Examples
     --------
