@@ -5,16 +5,10 @@ import pytest
 
 import homtrap as ht
 from homtrap import Verdict
+from _helpers import naive_detail_factor
 
 
 # ---------------------------------------------------------------- independent computations
-def naive_detail_factor(M):
-    """||P M P||_2 with the explicit projector and a dense SVD."""
-    n = M.shape[-1]
-    P = np.eye(n) - np.ones((n, n)) / n
-    return np.linalg.svd(P @ M @ P, compute_uv=False)[0]
-
-
 def naive_product(stack):
     prod = np.eye(stack.shape[-1])
     for M in stack:

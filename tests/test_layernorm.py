@@ -1,8 +1,10 @@
-"""Tests for homtrap.layer_norm and homtrap.normalise_detail.
+"""Tests of homtrap._layernorm: layer_norm and normalise_detail.
 
 Oracle: the exact identities LN(y) = sqrt(n) P y / ||P y|| (no affine parameters, eps = 0),
 normalise_detail(y) = P y / ||P y||, and the textbook formula
-(y - mean) / sqrt(var + eps) * gain + bias with the population variance.
+(y - mean) / sqrt(var + eps) * weight + bias with the population variance.
+Also the SNR of the detail (amplitude_snr) and the noisy LayerNorm directions (noisy_ln_cosines,
+reduced_ln_cosines, ln_direction_mean) against Monte Carlo and the sphere law.
 """
 
 import hypothesis.extra.numpy as hnp
@@ -10,6 +12,7 @@ import numpy as np
 import pytest
 from hypothesis import assume, given
 from hypothesis import strategies as st
+from scipy import stats
 
 import homtrap as ht
 
@@ -158,3 +161,57 @@ def test_does_not_mutate_input():
 def test_lists_and_ints_accepted():
     np.testing.assert_allclose(ht.layer_norm([1, 2, 3]), ht.layer_norm(np.array([1.0, 2.0, 3.0])), atol=0)
     assert ht.layer_norm(np.arange(4)).dtype == np.float64
+
+
+# ------------------------------------------ the SNR of the detail and noisy LayerNorm directions
+def test_amplitude_snr_definition():
+    s = np.array([1.0, 2.0, 3.0, 6.0])
+    sp = np.array([0.0, 0.0, 1.0, 1.0])
+    want = max(np.linalg.norm(s - s.mean()), np.linalg.norm(sp - sp.mean())) / (2.0 * np.sqrt(3))
+    assert ht.amplitude_snr(s, sp, 2.0) == pytest.approx(want)
+
+
+def test_noisy_ln_cosines_pure_noise_matches_sphere_law():
+    # with s = s' = 0 the directions are independent uniform on the sphere of V_perp (dim k):
+    # <u, v>^2 ~ Beta(1/2, (k-1)/2); compare with a KS test on many draws
+    n = 32
+    c = ht.noisy_ln_cosines(np.zeros(n), np.zeros(n), 1.0, 20_000, rng=0)
+    assert stats.kstest(c**2, stats.beta(0.5, (n - 2) / 2).cdf).pvalue > 1e-3
+    same = ht.noisy_ln_cosines(np.zeros(n), np.zeros(n), 1.0, 10, rng=5)
+    np.testing.assert_array_equal(same, ht.noisy_ln_cosines(np.zeros(n), np.zeros(n), 1.0, 10, rng=5))
+
+
+def test_noisy_ln_cosines_high_snr_recovers_clean_cosine():
+    rng = np.random.default_rng(1)
+    a, b = ht.detail(rng.standard_normal(64)), ht.detail(rng.standard_normal(64))
+    clean = a @ b / np.linalg.norm(a) / np.linalg.norm(b)
+    c = ht.noisy_ln_cosines(1e4 * a, 1e4 * b, 1.0, 50, rng=2)
+    np.testing.assert_allclose(c, clean, atol=1e-3)
+
+
+def test_ln_direction_mean_against_monte_carlo_and_limits():
+    rng = np.random.default_rng(21)
+    k = 31
+    e = np.zeros(k)
+    e[0] = 1.0
+    for r in (0.5, 3.0, 10.0):
+        g = rng.standard_normal((40_000, k))
+        u = (r * e + g) / np.linalg.norm(r * e + g, axis=1, keepdims=True)
+        mc = u[:, 0]
+        assert abs(mc.mean() - ht.ln_direction_mean(r, k)) < 5 * mc.std() / np.sqrt(mc.size)
+    assert ht.ln_direction_mean(0.0, k) == 0.0
+    assert ht.ln_direction_mean(1e4, k) == pytest.approx(1.0, abs=1e-4)
+
+
+def test_reduced_ln_cosines_matches_full_simulation():
+    n = 40
+    k = n - 1
+    rng = np.random.default_rng(23)
+    Q, _ = np.linalg.qr(ht.centring_projector(n)[:, : n - 1])  # basis of V_perp
+    a, ap = np.array([2.0, 0.0]), np.array([1.0, 1.5])
+    s, sp = Q[:, 0] * a[0] + Q[:, 1] * a[1], Q[:, 0] * ap[0] + Q[:, 1] * ap[1]
+    full = ht.noisy_ln_cosines(s, sp, 1.0, 20_000, rng=rng)
+    red = ht.reduced_ln_cosines(a, ap, k, 20_000, rng=rng)
+    assert stats.ks_2samp(full, red).pvalue > 1e-3
+    with pytest.raises(ValueError, match="k"):
+        ht.reduced_ln_cosines(a, ap, 3, 10)

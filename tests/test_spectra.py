@@ -14,6 +14,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import homtrap as ht
+from _helpers import dsm_and_vector, naive_detail_factor, perm_matrix, sinkhorn_dsms
 
 pytestmark = pytest.mark.filterwarnings("error::RuntimeWarning")
 
@@ -31,13 +32,6 @@ def eig_lambda2(M):
     return np.sort(np.abs(np.linalg.eigvals(M)), axis=-1)[..., ::-1][..., 1]
 
 
-def perm_matrix(perm):
-    n = len(perm)
-    P = np.zeros((n, n))
-    P[np.arange(n), perm] = 1.0
-    return P
-
-
 def circulant_dsm(c):
     """Circulant matrix with first row c (c >= 0, sum 1): row i is c rolled by i."""
     return np.stack([np.roll(c, i) for i in range(len(c))])
@@ -47,18 +41,6 @@ def birkhoff_mixture(rng, n, k):
     """An exact DSM built without Sinkhorn: a convex combination of k random permutations."""
     w = rng.dirichlet(np.ones(k))
     return sum(wi * perm_matrix(rng.permutation(n)) for wi in w)
-
-
-log_temperatures = st.floats(np.log(0.05), np.log(50.0)).map(np.exp)
-
-
-@st.composite
-def sinkhorn_dsms(draw):
-    n = draw(st.integers(2, 8))
-    T = draw(log_temperatures)
-    seed = draw(st.integers(0, 2**32 - 1))
-    G = np.random.default_rng(seed).standard_normal((n, n))
-    return ht.sinkhorn(G, T)
 
 
 @st.composite
@@ -313,13 +295,6 @@ LARGE_TOL = 1e-9
 N_LARGE = ht._spectra._LANCZOS_MIN_N  # first size on the Lanczos route
 
 
-def naive_detail_factor(M):
-    """||P M P||_2 with P = I - J/n formed explicitly, by numpy's dense 2-norm (an SVD)."""
-    n = M.shape[-1]
-    P = np.eye(n) - np.full((n, n), 1.0 / n)
-    return np.linalg.norm(P @ M @ P, 2)
-
-
 def naive_softmax(S):
     E = np.exp(S - S.max(axis=-1, keepdims=True))
     return E / E.sum(axis=-1, keepdims=True)
@@ -486,3 +461,24 @@ def test_detail_factor_bad_input_names_argument(bad, exc):
 def test_sigma2_bad_flag_names_argument():
     with pytest.raises(TypeError, match="assume_doubly_stochastic"):
         ht.sigma2(np.eye(3), assume_doubly_stochastic="yes")
+
+
+# ---------------------------------------------------------------------------- Lemma 2 on vectors
+@given(dsm_and_vector())
+def test_detail_contraction_by_sigma2(Mx):
+    """Lemma 2: ||M x_perp|| <= sigma2(M) ||x_perp||."""
+    M, x = Mx
+    xp = ht.detail(x)
+    assert np.linalg.norm(M @ xp) <= float(ht.sigma2(M)) * np.linalg.norm(xp) + 1e-9 * max(1, np.abs(x).max())
+
+
+# ------------------------------------------------------------------------------------ sigma2_gap
+def test_sigma2_gap_accurate_where_sigma2_rounds_to_one():
+    M = ht.random_dsm(8, 0.5, size=5, rng=8)
+    np.testing.assert_allclose(ht.sigma2_gap(M), 1 - ht.sigma2(M) ** 2, atol=1e-12)
+    eps = 1e-20  # a 2x2 DSM with sigma2 = 1 - 2 eps: 1 - sigma2^2 = 4 eps - 4 eps^2
+    M2 = np.array([[1 - eps, eps], [eps, 1 - eps]])
+    assert ht.sigma2(M2) == 1.0  # rounding
+    assert ht.sigma2_gap(M2) == pytest.approx(4 * eps, rel=1e-9)
+    with pytest.raises(ValueError, match="doubly stochastic"):
+        ht.sigma2_gap(np.ones((3, 3)))

@@ -314,12 +314,6 @@ def test_permutation_matrix_rejects_non_integers(perm):
 
 
 # ------------------------------------------------------------------ no hang
-def test_worst_case_input_finishes():
-    """T = 1e-3, n = 64, a batch: must return (no timing assertion) with a valid DSM."""
-    G = np.random.default_rng(0).standard_normal((2, 64, 64))
-    M = ht.sinkhorn(G, 1e-3)
-    assert np.all(np.isfinite(M))
-    assert float(np.max(ht.marginal_error(M))) <= 1e-10 + 1e-15
 
 
 def test_errors_do_not_leave_nan_results():
