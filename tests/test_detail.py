@@ -17,7 +17,7 @@ pytestmark = pytest.mark.filterwarnings("error::RuntimeWarning")
 
 # ------------------------------------------------------- projector, barycenter
 @pytest.mark.parametrize("n", [1, 2, 3, 10])
-def test_centering_projector(n):
+def test_centring_projector(n):
     P = ht.centring_projector(n)
     assert P.shape == (n, n) and P.dtype == np.float64
     np.testing.assert_allclose(P, np.eye(n) - np.ones((n, n)) / n, atol=1e-15)

@@ -62,7 +62,7 @@ def naive_depth(factors, eps, cycles=400):
 # ---------------------------------------------------------------- doubly-stochastic input
 def test_single_matrix_report_matches_direct_computation():
     M = ht.random_dsm(8, 0.7, rng=0)
-    d = ht.diagnose(M, eps=0.05)
+    d = ht.diagnose(M, target=0.05)
     s = np.linalg.svd(M, compute_uv=False)
     assert d.n == 8 and d.layers == 1 and d.batch_shape == ()
     assert d.sigma2[0] == pytest.approx(s[1], abs=1e-10)
@@ -229,7 +229,7 @@ def test_amplifying_row_stochastic_layers_depth_and_growth():
         layers = [grow if rng.random() < 0.3 else ht.random_dsm(3, float(rng.uniform(0.3, 3)), rng=rng) for _ in range(4)]
         stack = np.stack(layers)
         eps = float(rng.choice([0.5, 0.1, 0.01]))
-        dd = ht.diagnose(stack, eps=eps)
+        dd = ht.diagnose(stack, target=eps)
         f = np.array([naive_detail_factor(M) for M in stack])
         f = np.where([np.array_equal(M, grow) for M in stack], f, np.minimum(f, 1.0))
         assert dd.effective_depth == naive_depth(f, eps), (f, eps)
@@ -322,27 +322,27 @@ def test_text_does_not_depend_on_rounding():
 @pytest.mark.parametrize(
     "kwargs, match",
     [
-        (dict(M=np.ones((2, 3))), r"\bM\b"),
-        (dict(M=np.full((3, 3), np.nan)), r"\bM\b"),
-        (dict(M=np.eye(3) * 1j), r"\bM\b"),
-        (dict(M=np.eye(3, dtype=bool)), r"\bM\b"),
-        (dict(M=np.full((40, 3, 3), 1e200)), r"\bM\b.*overflow"),
-        (dict(M=np.eye(3), eps="0.1"), "eps"),
-        (dict(M=np.eye(3), eps=np.array([0.1, 0.2])), "eps"),
-        (dict(M=np.eye(3), ds_tol=True), "ds_tol"),
-        (dict(M=np.eye(3), noise_std=np.nan), "noise_std"),
-        (dict(M=np.eye(3), noise_std=1.0, detail_norm=0.0), "detail_norm"),
-        (dict(M=-np.eye(3)), "non-negative"),
-        (dict(M=np.eye(3), eps=1.0), "eps"),
-        (dict(M=np.eye(3), noise_std=-1.0), "noise_std"),
-        (dict(M=np.eye(3), detail_norm=1.0), "detail_norm"),
-        (dict(M=np.eye(1)), r"\bM\b"),
-        (dict(M=np.eye(3), homogenising=0.0), "homogenising"),
-        (dict(M=np.eye(3), frozen=1.5), "frozen"),
-        (dict(M=np.eye(3), homogenising=0.5, frozen=0.4), "homogenising must be below frozen"),
-        (dict(M=np.eye(3), ds_tol=0.0), "ds_tol"),
-        (dict(M=np.eye(3), dense_max_n=1), "dense_max_n"),
-        (dict(M=np.eye(3), dense_max_n=2.5), "dense_max_n"),
+        (dict(M=np.ones((2, 3))), r"\bM must be square in its last two axes"),
+        (dict(M=np.full((3, 3), np.nan)), r"\bM must be finite; found 9 NaN/inf"),
+        (dict(M=np.eye(3) * 1j), r"\bM must be real, got a complex array"),
+        (dict(M=np.eye(3, dtype=bool)), r"\bM must be a real numeric array, got a boolean array"),
+        (dict(M=np.full((40, 3, 3), 1e200)), r"\bM\b: the products .* overflow float64"),
+        (dict(M=np.eye(3), target="0.1"), r"\btarget must be a real number, got str"),
+        (dict(M=np.eye(3), target=np.array([0.1, 0.2])), r"\btarget must be a real number, got ndarray"),
+        (dict(M=np.eye(3), ds_tol=True), r"\bds_tol must be a real number, got bool"),
+        (dict(M=np.eye(3), noise_std=np.nan), r"\bnoise_std must be finite, got nan"),
+        (dict(M=np.eye(3), noise_std=1.0, detail_norm=0.0), r"\bdetail_norm must be > 0, got 0\.0"),
+        (dict(M=-np.eye(3)), r"\bM must be entrywise non-negative"),
+        (dict(M=np.eye(3), target=1.0), r"\btarget must lie in the open interval \(0, 1\), got 1\.0"),
+        (dict(M=np.eye(3), noise_std=-1.0), r"\bnoise_std must be > 0, got -1\.0"),
+        (dict(M=np.eye(3), detail_norm=1.0), r"\bdetail_norm is only used together with noise_std"),
+        (dict(M=np.eye(1)), r"\bM must be at least 2x2, got shape \(1, 1\)"),
+        (dict(M=np.eye(3), homogenising=0.0), r"\bhomogenising must be > 0, got 0\.0"),
+        (dict(M=np.eye(3), frozen=1.5), r"\bfrozen must lie in the open interval \(0, 1\), got 1\.5"),
+        (dict(M=np.eye(3), homogenising=0.5, frozen=0.4), r"\bhomogenising must be below frozen, got homogenising=0\.5 and frozen=0\.4"),
+        (dict(M=np.eye(3), ds_tol=0.0), r"\bds_tol must be > 0, got 0\.0"),
+        (dict(M=np.eye(3), dense_max_n=1), r"\bdense_max_n must be >= 2, got 1"),
+        (dict(M=np.eye(3), dense_max_n=2.5), r"\bdense_max_n must be an integer, got float 2\.5"),
     ],
 )
 def test_bad_input(kwargs, match):

@@ -27,12 +27,12 @@ def projector_form(y):
     return Py / np.linalg.norm(Py, axis=-1, keepdims=True)
 
 
-def textbook_layer_norm(y, gain=None, bias=None, eps=0.0):
+def textbook_layer_norm(y, weight=None, bias=None, eps=0.0):
     mu = y.mean(axis=-1, keepdims=True)
     var = ((y - mu) ** 2).mean(axis=-1, keepdims=True)
     out = (y - mu) / np.sqrt(var + eps)
-    if gain is not None:
-        out = out * gain
+    if weight is not None:
+        out = out * weight
     if bias is not None:
         out = out + bias
     return out
@@ -56,7 +56,7 @@ def test_layer_norm_equals_sqrt_n_times_unit_detail(y):
 
 
 @given(well_spread_vectors())
-def test_normalize_detail_is_unit_vector_in_vperp(y):
+def test_normalise_detail_is_unit_vector_in_vperp(y):
     u = ht.normalise_detail(y)
     assert u.shape == y.shape
     np.testing.assert_allclose(u, projector_form(y), atol=1e-9)
@@ -65,13 +65,13 @@ def test_normalize_detail_is_unit_vector_in_vperp(y):
 
 
 @given(well_spread_vectors(max_dims=1), st.data())
-def test_layer_norm_with_gain_and_bias(y, data):
+def test_layer_norm_with_weight_and_bias(y, data):
     n = y.shape[-1]
-    gain = data.draw(hnp.arrays(np.float64, n, elements=st.floats(-5, 5)))
+    weight = data.draw(hnp.arrays(np.float64, n, elements=st.floats(-5, 5)))
     bias = data.draw(hnp.arrays(np.float64, n, elements=st.floats(-5, 5)))
-    expected = np.sqrt(n) * projector_form(y) * gain + bias
-    np.testing.assert_allclose(ht.layer_norm(y, gain, bias), expected, atol=1e-8)
-    np.testing.assert_allclose(ht.layer_norm(y, gain=gain), np.sqrt(n) * projector_form(y) * gain, atol=1e-8)
+    expected = np.sqrt(n) * projector_form(y) * weight + bias
+    np.testing.assert_allclose(ht.layer_norm(y, weight, bias), expected, atol=1e-8)
+    np.testing.assert_allclose(ht.layer_norm(y, weight=weight), np.sqrt(n) * projector_form(y) * weight, atol=1e-8)
     np.testing.assert_allclose(ht.layer_norm(y, bias=bias), np.sqrt(n) * projector_form(y) + bias, atol=1e-8)
 
 
@@ -98,14 +98,14 @@ def test_layer_norm_small_example_by_hand():
     y = np.array([1.0, 2.0, 3.0])  # mean 2, population variance 2/3
     np.testing.assert_allclose(ht.layer_norm(y), np.array([-1.0, 0.0, 1.0]) / np.sqrt(2 / 3), atol=1e-14)
     np.testing.assert_allclose(ht.normalise_detail(y), np.array([-1.0, 0.0, 1.0]) / np.sqrt(2), atol=1e-14)
-    gain, bias = np.array([2.0, 3.0, 4.0]), np.array([0.5, 0.5, -1.0])
+    weight, bias = np.array([2.0, 3.0, 4.0]), np.array([0.5, 0.5, -1.0])
     np.testing.assert_allclose(
-        ht.layer_norm(y, gain, bias), np.array([-2.0, 0.0, 4.0]) / np.sqrt(2 / 3) + bias, atol=1e-14
+        ht.layer_norm(y, weight, bias), np.array([-2.0, 0.0, 4.0]) / np.sqrt(2 / 3) + bias, atol=1e-14
     )
     np.testing.assert_allclose(ht.layer_norm(y, eps=1 / 3), np.array([-1.0, 0.0, 1.0]), atol=1e-14)
 
 
-def test_layer_norm_scalar_gain_and_bias_broadcast():
+def test_layer_norm_scalar_weight_and_bias_broadcast():
     y = np.random.default_rng(1).standard_normal((3, 5))
     np.testing.assert_allclose(ht.layer_norm(y, 2.0, 1.0), 2 * textbook_layer_norm(y) + 1, atol=1e-12)
 
@@ -141,12 +141,12 @@ def test_layer_norm_cosine_of_unit_detail():
 def test_batching_equals_looping():
     rng = np.random.default_rng(3)
     y = rng.standard_normal((2, 3, 6))
-    gain, bias = rng.standard_normal(6), rng.standard_normal(6)
-    ln, nd = ht.layer_norm(y, gain, bias, eps=1e-3), ht.normalise_detail(y)
+    weight, bias = rng.standard_normal(6), rng.standard_normal(6)
+    ln, nd = ht.layer_norm(y, weight, bias, eps=1e-3), ht.normalise_detail(y)
     assert ln.shape == y.shape and nd.shape == y.shape
     for i in range(2):
         for j in range(3):
-            np.testing.assert_allclose(ln[i, j], ht.layer_norm(y[i, j], gain, bias, eps=1e-3), atol=1e-14)
+            np.testing.assert_allclose(ln[i, j], ht.layer_norm(y[i, j], weight, bias, eps=1e-3), atol=1e-14)
             np.testing.assert_allclose(nd[i, j], ht.normalise_detail(y[i, j]), atol=1e-14)
 
 

@@ -8,7 +8,7 @@ import homtrap as ht
 pytestmark = pytest.mark.filterwarnings("error::RuntimeWarning")
 
 
-def test_quantize_formats():
+def test_quantise_formats():
     x = np.array([1.0, 1 + 2**-9, 1 + 3 * 2**-9, -2.5, 1e-3])
     q = ht.quantise(x, "bfloat16")
     assert q[0] == 1.0 and q[1] == 1.0 and q[2] == 1 + 2**-7 and q[3] == -2.5

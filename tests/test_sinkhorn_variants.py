@@ -34,7 +34,7 @@ def test_plain_sinkhorn_agrees_and_reports_slow_convergence():
     np.testing.assert_allclose(ref.matrix, ht.sinkhorn(G, 1.0), atol=1e-9)
     slow = ht.plain_sinkhorn(G, 0.05, max_iter=50)
     assert not slow.converged.all()
-    assert (slow.sweeps <= 50).all() and (slow.marginal_error[~slow.converged] > 1e-10).all()
+    assert (slow.iterations <= 50).all() and (slow.marginal_error[~slow.converged] > 1e-10).all()
 
 
 def test_plain_sweeps_predicted_matches_the_textbook_loop():
@@ -45,7 +45,7 @@ def test_plain_sweeps_predicted_matches_the_textbook_loop():
     for T in (0.3, 0.6):
         s2 = ht.sigma2(ht.sinkhorn(G, T))
         plain = ht.plain_sinkhorn(G, T, tol=1e-10)
-        ratio = plain.sweeps / ht.plain_sweeps_predicted(s2, 1e-10)
+        ratio = plain.iterations / ht.plain_sweeps_predicted(s2, 1e-10)
         assert np.all((ratio > 0.5) & (ratio < 1.5)), ratio
     with pytest.raises(ValueError, match="sigma2"):
         ht.plain_sweeps_predicted(1.5)

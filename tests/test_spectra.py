@@ -1,4 +1,4 @@
-"""Tests for homtrap.sigma2, homtrap.lambda2 and homtrap.singular_values.
+"""Tests of homtrap._spectra: sigma2, lambda2, singular_values, detail_factor, sigma2_gap and friends.
 
 Oracles: numpy's SVD and eigenvalues, closed forms (2x2 DSMs, permutations, J/n,
 circulants, the primitive-but-sigma2=1 counterexample of Remark C) and the statements
@@ -290,7 +290,7 @@ def test_sigma2_exact_at_the_extremes_on_both_eigen_routes(n):
 # Oracles: np.linalg.norm(P M P, 2) and np.linalg.svd (dense LAPACK), and matrices built
 # as J/n + U diag(s) V^T with U, V orthonormal in the mean-free subspace, whose detail
 # factor is s[0] by construction. The large-n (Lanczos) route promises 1e-9 * max(1, value)
-# (homtrap.spectral.detail_factor, Notes): that is the tolerance used for it.
+# (homtrap.detail_factor, Notes): that is the tolerance used for it.
 LARGE_TOL = 1e-9
 N_LARGE = ht._spectra._LANCZOS_MIN_N  # first size on the Lanczos route
 
@@ -398,7 +398,7 @@ def test_large_route_falls_back_to_dense_when_lanczos_does_not_converge(monkeypa
     """Two Lanczos steps cannot reach the residual target: the dense route must give the value."""
     M = ht.random_dsm(N_LARGE, 1.0, rng=1100)
     ref = svd_sigma2(M)
-    monkeypatch.setattr(ht.spectral, "_LANCZOS_MAX_STEPS", 2)
+    monkeypatch.setattr(ht._spectra, "_LANCZOS_MAX_STEPS", 2)
     assert ht._spectra._lanczos_norm(M - 1.0 / N_LARGE) is None  # control: Lanczos alone gives up
     assert float(ht.detail_factor(M)) == pytest.approx(ref, abs=1e-12)
     assert float(ht.sigma2(M)) == pytest.approx(ref, abs=1e-12)

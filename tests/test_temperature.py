@@ -31,10 +31,18 @@ def test_sweep_fresh_logits_differ_from_common():
     assert not np.array_equal(fresh.sigma2[0], fresh.sigma2[1])
 
 
-@pytest.mark.parametrize("bad", [dict(n=1), dict(trials=0), dict(temperatures=[1.0, -1.0]), dict(temperatures=[np.nan])])
-def test_sweep_bad_input(bad):
-    kw = dict(n=4, temperatures=[1.0], trials=2) | bad
-    with pytest.raises((ValueError, TypeError), match="n|trials|temperatures"):
+@pytest.mark.parametrize(
+    "bad, match",
+    [
+        (dict(n=1), r"\bn must be >= 2, got 1"),
+        (dict(size=0), r"\bsize must be >= 1, got 0"),
+        (dict(temperatures=[1.0, -1.0]), r"\btemperatures must be > 0, got min -1\.0"),
+        (dict(temperatures=[np.nan]), r"\btemperatures must be finite; found 1 NaN/inf"),
+    ],
+)
+def test_sweep_bad_input(bad, match):
+    kw = dict(n=4, temperatures=[1.0], size=2) | bad
+    with pytest.raises((ValueError, TypeError), match=match):
         ht.sigma2_sweep(**kw)
 
 

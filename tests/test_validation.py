@@ -221,17 +221,17 @@ def test_effective_depth_sigma2_out_of_range(s):
         ht.effective_depth(s, 0.1)
 
 
-@pytest.mark.parametrize("eps", [0.0, 1.0, -0.5, 2.0, np.nan, np.inf, np.array([0.1, 1.0])])
-def test_effective_depth_eps_out_of_range(eps):
-    with pytest.raises(ValueError, match=arg("eps")):
-        ht.effective_depth(0.5, eps)
+@pytest.mark.parametrize("target", [0.0, 1.0, -0.5, 2.0, np.nan, np.inf, np.array([0.1, 1.0])])
+def test_effective_depth_target_out_of_range(target):
+    with pytest.raises(ValueError, match=arg("target")):
+        ht.effective_depth(0.5, target)
 
 
 @pytest.mark.parametrize("bad", [0.5 + 0j, "0.5", None, True, np.array([True])])
 def test_effective_depth_non_real(bad):
     with pytest.raises(TypeError, match=arg("sigma2")):
         ht.effective_depth(bad, 0.1)
-    with pytest.raises(TypeError, match=arg("eps")):
+    with pytest.raises(TypeError, match=arg("target")):
         ht.effective_depth(0.5, bad)
 
 
@@ -260,7 +260,7 @@ def test_layer_norm_bad_eps(eps):
         ht.layer_norm(GOOD_Y, eps=eps)
 
 
-@pytest.mark.parametrize("which", ["gain", "bias"])
+@pytest.mark.parametrize("which", ["weight", "bias"])
 def test_layer_norm_bad_affine_params(which):
     with pytest.raises(ValueError, match=arg(which)):
         ht.layer_norm(GOOD_Y, **{which: np.ones(4)})
