@@ -23,7 +23,7 @@ def test_theorem1_bound_holds_in_monte_carlo():
 
 
 def test_theorem1_probability_hypothesis_enforced():
-    with pytest.raises(ValueError, match="64 x / 9"):
+    with pytest.raises(ValueError, match=r"Theorem 1 needs n - 1 >= 64 x / 9; with n = 8 that is x <= 0\.98"):
         ht.theorem1_probability(8, 3.0, 0.5)
 
 

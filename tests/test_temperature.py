@@ -91,7 +91,7 @@ def test_entropic_objective_is_maximised_by_sinkhorn():
 
 
 def test_entropic_objective_rejects_negative_matrix():
-    with pytest.raises(ValueError, match="M"):
+    with pytest.raises(ValueError, match=r"\bM must be entrywise non-negative"):
         ht.entropic_objective(np.zeros((2, 2)), -np.eye(2), 1.0)
 
 
