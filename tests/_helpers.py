@@ -56,3 +56,10 @@ def dsm_and_vector(draw):
     M = draw(sinkhorn_dsms())
     x = draw(hnp.arrays(np.float64, M.shape[0], elements=st.floats(-100, 100)))
     return M, x
+
+
+def match_id(value):
+    """A short pytest id for an error-match regex: the argument it names (``r"\\bM must ..."`` -> ``M``)."""
+    if isinstance(value, str):
+        return value.removeprefix("\\b").split()[0].split("\\b")[0].rstrip(":")
+    return None

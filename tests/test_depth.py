@@ -13,6 +13,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import homtrap as ht
+from _helpers import match_id
 
 pytestmark = pytest.mark.filterwarnings("error::RuntimeWarning")
 
@@ -266,6 +267,7 @@ def test_collapse_depth_is_minimal():
         (lambda: ht.effective_depth_product([1.2, 0.5], 0.1), r"sigma2s must lie in \[0, 1\]"),
         (lambda: ht.high_temperature_effective_depth(64, 1.0, 0.0), r"target must lie in the open interval \(0, 1\)"),
     ],
+    ids=match_id,
 )
 def test_bad_input(call, match):
     with pytest.raises((ValueError, TypeError), match=match):

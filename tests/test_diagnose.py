@@ -5,7 +5,7 @@ import pytest
 
 import homtrap as ht
 from homtrap import Verdict
-from _helpers import naive_detail_factor
+from _helpers import match_id, naive_detail_factor
 
 
 # ---------------------------------------------------------------- independent computations
@@ -344,6 +344,7 @@ def test_text_does_not_depend_on_rounding():
         (dict(M=np.eye(3), dense_max_n=1), r"\bdense_max_n must be >= 2, got 1"),
         (dict(M=np.eye(3), dense_max_n=2.5), r"\bdense_max_n must be an integer, got float 2\.5"),
     ],
+    ids=match_id,
 )
 def test_bad_input(kwargs, match):
     M = kwargs.pop("M")

@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 import homtrap as ht
+from _helpers import match_id
 
 
 # ---------------------------------------------------------------------------- truncated Sinkhorn
@@ -60,6 +61,7 @@ def test_plain_sweeps_predicted_matches_the_textbook_loop():
         (lambda: ht.truncated_sinkhorn(np.zeros((3, 3)), 1.0, sweeps=0), r"sweeps must be >= 1, got 0"),
         (lambda: ht.truncated_sinkhorn(np.zeros((3, 3)), -1.0), r"temperature must be > 0, got -1\.0"),
     ],
+    ids=match_id,
 )
 def test_truncated_sinkhorn_bad_input(call, match):
     with pytest.raises((ValueError, TypeError), match=match):

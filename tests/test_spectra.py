@@ -452,6 +452,7 @@ def test_detail_factor_small_batches_equal_looping():
         (np.eye(2, dtype=bool), TypeError, r"must be a real numeric array, got a boolean array"),
         (np.zeros((0, 0)), ValueError, r"must not be empty, got shape \(0, 0\)"),
     ],
+    ids=["non-square", "1-D", "nan", "inf", "complex", "str", "bool", "empty"],
 )
 def test_detail_factor_bad_input_names_argument(bad, exc, problem):
     with pytest.raises(exc, match=rf"\bM {problem}"):

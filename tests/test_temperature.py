@@ -5,6 +5,7 @@ import numpy as np
 import pytest
 
 import homtrap as ht
+from _helpers import match_id
 
 
 def test_sweep_shapes_reproducibility_and_agreement_with_direct_computation():
@@ -39,6 +40,7 @@ def test_sweep_fresh_logits_differ_from_common():
         (dict(temperatures=[1.0, -1.0]), r"\btemperatures must be > 0, got min -1\.0"),
         (dict(temperatures=[np.nan]), r"\btemperatures must be finite; found 1 NaN/inf"),
     ],
+    ids=match_id,
 )
 def test_sweep_bad_input(bad, match):
     kw = dict(n=4, temperatures=[1.0], size=2) | bad
