@@ -374,3 +374,12 @@ def test_circulant_and_entropy():
     assert ht.entropy(np.eye(3)) == 0.0
     with pytest.raises(ValueError, match=r"\bM must be entrywise non-negative"):
         ht.entropy(-np.eye(2))
+
+
+def test_decomposition_is_a_named_tuple():
+    M = 0.25 * perm_matrix([1, 2, 0]) + 0.75 * np.eye(3)
+    dec = ht.birkhoff_decomposition(M)
+    assert isinstance(dec, ht.BirkhoffDecomposition) and dec._fields == ("weights", "permutations")
+    weights, perms = dec
+    assert weights is dec.weights and perms is dec.permutations
+    np.testing.assert_allclose(sorted(dec.weights), [0.25, 0.75], atol=1e-12)

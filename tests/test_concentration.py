@@ -47,3 +47,11 @@ def test_sphere_inner_product_law_moments_and_samples():
     assert law.mean() == pytest.approx(0.0, abs=1e-12) and law.var() == pytest.approx(1 / k)
     c = ht.noisy_ln_cosines(np.zeros(k + 1), np.zeros(k + 1), 1.0, 20_000, rng=22)
     assert stats.kstest(c, law.cdf).pvalue > 1e-3
+
+
+def test_chi2_tail_bounds_is_a_named_tuple_of_the_laurent_massart_bounds():
+    k, x = 63, 3.0
+    b = ht.chi2_tail_bounds(k, x)
+    assert isinstance(b, ht.Chi2TailBounds) and b._fields == ("upper", "lower")
+    assert b.upper == pytest.approx(k + 2 * np.sqrt(k * x) + 2 * x) and b.lower == pytest.approx(k - 2 * np.sqrt(k * x))
+    assert tuple(b) == (b.upper, b.lower)

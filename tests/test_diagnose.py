@@ -309,6 +309,18 @@ def test_thresholds_are_module_constants_and_the_defaults():
     assert ht.diagnose(np.eye(3)).thresholds == {"homogenising": HOMOGENISING, "frozen": FROZEN, "ds_tol": DS_TOL}
 
 
+def test_diagnose_defaults_mapping_is_the_signature_and_read_only():
+    import inspect
+
+    from homtrap._diagnose import RESOLUTION
+
+    defaults = {k: p.default for k, p in inspect.signature(ht.diagnose).parameters.items() if k in ht.DIAGNOSE_DEFAULTS}
+    assert defaults == {k: v for k, v in ht.DIAGNOSE_DEFAULTS.items() if k != "resolution"}
+    assert set(ht.DIAGNOSE_DEFAULTS) - set(defaults) == {"resolution"} and ht.DIAGNOSE_DEFAULTS["resolution"] == RESOLUTION
+    with pytest.raises(TypeError, match="does not support item assignment"):
+        ht.DIAGNOSE_DEFAULTS["target"] = 0.5  # type: ignore[index]
+
+
 def test_text_does_not_depend_on_rounding():
     rng = np.random.default_rng(16)
     A = ht.random_dsm(8, 1.0, size=5, rng=rng)

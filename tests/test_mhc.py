@@ -241,3 +241,11 @@ def test_rows_last_composites_have_forward_gain_at_most_one_and_backward_at_most
 
 def naive_columns_last_stack(L):
     return np.array([[naive_columns_last(L[a, b], 20) for b in range(L.shape[1])] for a in range(L.shape[0])])
+
+
+def test_amax_gain_is_a_named_tuple():
+    A = np.array([[0.5, 0.7], [0.5, 0.3]])  # columns sum to one, rows to 1.2 and 0.8
+    g = ht.amax_gain(A)
+    assert type(g).__name__ == "AmaxGain" and g._fields == ("forward", "backward")
+    assert tuple(g) == (g.forward, g.backward)
+    assert float(g.forward) == pytest.approx(1.2) and float(g.backward) == pytest.approx(1.0)
