@@ -3,7 +3,8 @@
 Imported as ``from _helpers import ...``: pytest puts ``tests/`` (a directory without
 ``__init__.py``) on ``sys.path`` when it imports the test files (rootdir-relative "prepend"
 import mode), and the module name starts with an underscore so it is never collected.
-Nothing here calls the homtrap function a test checks; oracles are named ``naive_*``.
+The oracles (``naive_*``, ``perm_matrix``) use numpy only, never homtrap; the strategies draw
+doubly-stochastic matrices with :func:`homtrap.sinkhorn`, which tests/test_sinkhorn.py checks.
 """
 
 from __future__ import annotations
@@ -33,6 +34,21 @@ def naive_detail_factor(M):
     """||P M P||_2 with P = I - J/n formed explicitly, by numpy's dense 2-norm (an SVD)."""
     P = naive_centring_projector(M.shape[-1])
     return np.linalg.norm(P @ M @ P, 2)
+
+
+def naive_amax(M):
+    """mHC's Amax gains of one matrix: largest absolute row sum and column sum, by explicit loops."""
+    n = M.shape[0]
+    rows = max(abs(sum(M[i, j] for j in range(n))) for i in range(n))
+    cols = max(abs(sum(M[i, j] for i in range(n))) for j in range(n))
+    return rows, cols
+
+
+def naive_softmax(scores, beta=1.0):
+    """Row softmax of beta * scores, written out (softmax attention)."""
+    Z = beta * np.asarray(scores, dtype=float)
+    E = np.exp(Z - Z.max(axis=-1, keepdims=True))
+    return E / E.sum(axis=-1, keepdims=True)
 
 
 # ------------------------------------------------------------------------- Hypothesis strategies

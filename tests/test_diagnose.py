@@ -5,7 +5,7 @@ import pytest
 
 import homtrap as ht
 from homtrap import Verdict
-from _helpers import match_id, naive_detail_factor
+from _helpers import match_id, naive_amax, naive_detail_factor, naive_softmax
 
 
 # ---------------------------------------------------------------- independent computations
@@ -14,21 +14,6 @@ def naive_product(stack):
     for M in stack:
         prod = M @ prod
     return prod
-
-
-def naive_amax(Q):
-    """mHC's Amax gains: largest absolute row sum and column sum, by explicit loops."""
-    n = Q.shape[0]
-    rows = max(abs(sum(Q[i, j] for j in range(n))) for i in range(n))
-    cols = max(abs(sum(Q[i, j] for i in range(n))) for j in range(n))
-    return rows, cols
-
-
-def independent_softmax(scores, beta=1.0):
-    """Row softmax of beta * scores, written out (softmax attention)."""
-    Z = beta * np.asarray(scores, dtype=float)
-    E = np.exp(Z - Z.max(axis=-1, keepdims=True))
-    return E / E.sum(axis=-1, keepdims=True)
 
 
 def independent_sinkformer(scores, beta=1.0, n_it=3):
@@ -125,7 +110,7 @@ def test_near_permutation_and_column_last_truncation():
 # ---------------------------------------------------------------- row-stochastic input
 def test_softmax_counterexample_uses_the_true_detail_factor():
     # a positive row-stochastic matrix is the softmax attention of its log entries
-    M = independent_softmax(np.log(np.array([[0.75, 0.25], [0.01, 0.99]])))
+    M = naive_softmax(np.log(np.array([[0.75, 0.25], [0.01, 0.99]])))
     s2 = np.linalg.svd(M, compute_uv=False)[1]
     f = naive_detail_factor(M)
     assert s2 < f < 1
@@ -148,7 +133,7 @@ def test_softmax_counterexample_uses_the_true_detail_factor():
 def test_softmax_attention_heads_batch():
     rng = np.random.default_rng(5)
     scores = rng.standard_normal((3, 4, 2, 12, 12))  # (heads, tokens, layers, n, n)
-    A = independent_softmax(scores, beta=1.5)
+    A = naive_softmax(scores, beta=1.5)
     d = ht.diagnose(A)
     assert d.batch_shape == (3, 4) and d.layers == 2 and d.n == 12
     assert d.detail_factor.shape == (3, 4, 2) and d.detail_left.shape == (3, 4)

@@ -15,14 +15,14 @@ from hypothesis import strategies as st
 from scipy import stats
 
 import homtrap as ht
+from _helpers import naive_centring_projector
 
 pytestmark = pytest.mark.filterwarnings("error::RuntimeWarning")
 
 
 def projector_form(y):
     """sqrt(n) P y / ||P y|| along the last axis, with P = I - J/n built explicitly."""
-    n = y.shape[-1]
-    P = np.eye(n) - np.ones((n, n)) / n
+    P = naive_centring_projector(y.shape[-1])
     Py = y @ P.T
     return Py / np.linalg.norm(Py, axis=-1, keepdims=True)
 

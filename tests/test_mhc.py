@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 
 import homtrap as ht
+from _helpers import naive_amax
 
 EPS = np.finfo(float).eps
 
@@ -168,13 +169,6 @@ def test_logits_bad_inputs():
     with pytest.raises(ValueError, match=r"\bx has a stream state that is identically zero"):
         ht.mhc_logits(np.zeros((n, C)), phi, 0.01, b)
     assert np.all(np.isfinite(ht.mhc_logits(np.zeros((n, C)), phi, 0.01, b, norm_eps=1e-6)))
-
-
-def naive_amax(M):
-    n = M.shape[0]
-    rows = [abs(sum(M[i, j] for j in range(n))) for i in range(n)]
-    cols = [abs(sum(M[i, j] for i in range(n))) for j in range(n)]
-    return max(rows), max(cols)
 
 
 def test_amax_gain_matches_definition_and_norms():

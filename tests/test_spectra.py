@@ -14,7 +14,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import homtrap as ht
-from _helpers import dsm_and_vector, naive_detail_factor, perm_matrix, sinkhorn_dsms
+from _helpers import dsm_and_vector, naive_detail_factor, naive_softmax, perm_matrix, sinkhorn_dsms
 
 pytestmark = pytest.mark.filterwarnings("error::RuntimeWarning")
 
@@ -293,11 +293,6 @@ def test_sigma2_exact_at_the_extremes_on_both_eigen_routes(n):
 # (homtrap.detail_factor, Notes): that is the tolerance used for it.
 LARGE_TOL = 1e-9
 N_LARGE = ht._spectra._LANCZOS_MIN_N  # first size on the Lanczos route
-
-
-def naive_softmax(S):
-    E = np.exp(S - S.max(axis=-1, keepdims=True))
-    return E / E.sum(axis=-1, keepdims=True)
 
 
 def mean_free_frame(n, rng, first=None):
