@@ -1,8 +1,10 @@
-"""Tests for homtrap.layer_norm and homtrap.normalise_detail.
+"""Tests of homtrap._layernorm: layer_norm and normalise_detail.
 
 Oracle: the exact identities LN(y) = sqrt(n) P y / ||P y|| (no affine parameters, eps = 0),
 normalise_detail(y) = P y / ||P y||, and the textbook formula
-(y - mean) / sqrt(var + eps) * gain + bias with the population variance.
+(y - mean) / sqrt(var + eps) * weight + bias with the population variance.
+Also the SNR of the detail (amplitude_snr) and the noisy LayerNorm directions (noisy_ln_cosines,
+reduced_ln_cosines, ln_direction_mean) against Monte Carlo and the sphere law.
 """
 
 import hypothesis.extra.numpy as hnp
@@ -10,26 +12,27 @@ import numpy as np
 import pytest
 from hypothesis import assume, given
 from hypothesis import strategies as st
+from scipy import stats
 
 import homtrap as ht
+from _helpers import naive_centring_projector
 
 pytestmark = pytest.mark.filterwarnings("error::RuntimeWarning")
 
 
 def projector_form(y):
     """sqrt(n) P y / ||P y|| along the last axis, with P = I - J/n built explicitly."""
-    n = y.shape[-1]
-    P = np.eye(n) - np.ones((n, n)) / n
+    P = naive_centring_projector(y.shape[-1])
     Py = y @ P.T
     return Py / np.linalg.norm(Py, axis=-1, keepdims=True)
 
 
-def textbook_layer_norm(y, gain=None, bias=None, eps=0.0):
+def textbook_layer_norm(y, weight=None, bias=None, eps=0.0):
     mu = y.mean(axis=-1, keepdims=True)
     var = ((y - mu) ** 2).mean(axis=-1, keepdims=True)
     out = (y - mu) / np.sqrt(var + eps)
-    if gain is not None:
-        out = out * gain
+    if weight is not None:
+        out = out * weight
     if bias is not None:
         out = out + bias
     return out
@@ -53,7 +56,7 @@ def test_layer_norm_equals_sqrt_n_times_unit_detail(y):
 
 
 @given(well_spread_vectors())
-def test_normalize_detail_is_unit_vector_in_vperp(y):
+def test_normalise_detail_is_unit_vector_in_vperp(y):
     u = ht.normalise_detail(y)
     assert u.shape == y.shape
     np.testing.assert_allclose(u, projector_form(y), atol=1e-9)
@@ -62,13 +65,13 @@ def test_normalize_detail_is_unit_vector_in_vperp(y):
 
 
 @given(well_spread_vectors(max_dims=1), st.data())
-def test_layer_norm_with_gain_and_bias(y, data):
+def test_layer_norm_with_weight_and_bias(y, data):
     n = y.shape[-1]
-    gain = data.draw(hnp.arrays(np.float64, n, elements=st.floats(-5, 5)))
+    weight = data.draw(hnp.arrays(np.float64, n, elements=st.floats(-5, 5)))
     bias = data.draw(hnp.arrays(np.float64, n, elements=st.floats(-5, 5)))
-    expected = np.sqrt(n) * projector_form(y) * gain + bias
-    np.testing.assert_allclose(ht.layer_norm(y, gain, bias), expected, atol=1e-8)
-    np.testing.assert_allclose(ht.layer_norm(y, gain=gain), np.sqrt(n) * projector_form(y) * gain, atol=1e-8)
+    expected = np.sqrt(n) * projector_form(y) * weight + bias
+    np.testing.assert_allclose(ht.layer_norm(y, weight, bias), expected, atol=1e-8)
+    np.testing.assert_allclose(ht.layer_norm(y, weight=weight), np.sqrt(n) * projector_form(y) * weight, atol=1e-8)
     np.testing.assert_allclose(ht.layer_norm(y, bias=bias), np.sqrt(n) * projector_form(y) + bias, atol=1e-8)
 
 
@@ -95,14 +98,14 @@ def test_layer_norm_small_example_by_hand():
     y = np.array([1.0, 2.0, 3.0])  # mean 2, population variance 2/3
     np.testing.assert_allclose(ht.layer_norm(y), np.array([-1.0, 0.0, 1.0]) / np.sqrt(2 / 3), atol=1e-14)
     np.testing.assert_allclose(ht.normalise_detail(y), np.array([-1.0, 0.0, 1.0]) / np.sqrt(2), atol=1e-14)
-    gain, bias = np.array([2.0, 3.0, 4.0]), np.array([0.5, 0.5, -1.0])
+    weight, bias = np.array([2.0, 3.0, 4.0]), np.array([0.5, 0.5, -1.0])
     np.testing.assert_allclose(
-        ht.layer_norm(y, gain, bias), np.array([-2.0, 0.0, 4.0]) / np.sqrt(2 / 3) + bias, atol=1e-14
+        ht.layer_norm(y, weight, bias), np.array([-2.0, 0.0, 4.0]) / np.sqrt(2 / 3) + bias, atol=1e-14
     )
     np.testing.assert_allclose(ht.layer_norm(y, eps=1 / 3), np.array([-1.0, 0.0, 1.0]), atol=1e-14)
 
 
-def test_layer_norm_scalar_gain_and_bias_broadcast():
+def test_layer_norm_scalar_weight_and_bias_broadcast():
     y = np.random.default_rng(1).standard_normal((3, 5))
     np.testing.assert_allclose(ht.layer_norm(y, 2.0, 1.0), 2 * textbook_layer_norm(y) + 1, atol=1e-12)
 
@@ -111,9 +114,10 @@ def test_layer_norm_scalar_gain_and_bias_broadcast():
 def test_constant_vectors_are_rejected(n, c):
     """Zero variance (a constant vector) -> ValueError, whatever rounding does to the mean."""
     y = np.full(n, c)
-    with pytest.raises(ValueError, match=r"\by\b"):
+    # n = 1 is refused for its size, before its (zero) variance is looked at
+    with pytest.raises(ValueError, match=r"\by (has a vector with zero variance|must have at least 2 entries)"):
         ht.layer_norm(y)
-    with pytest.raises(ValueError, match=r"\by\b"):
+    with pytest.raises(ValueError, match=r"\by (has a vector with zero detail part|must have at least 2 entries)"):
         ht.normalise_detail(y)
 
 
@@ -138,12 +142,12 @@ def test_layer_norm_cosine_of_unit_detail():
 def test_batching_equals_looping():
     rng = np.random.default_rng(3)
     y = rng.standard_normal((2, 3, 6))
-    gain, bias = rng.standard_normal(6), rng.standard_normal(6)
-    ln, nd = ht.layer_norm(y, gain, bias, eps=1e-3), ht.normalise_detail(y)
+    weight, bias = rng.standard_normal(6), rng.standard_normal(6)
+    ln, nd = ht.layer_norm(y, weight, bias, eps=1e-3), ht.normalise_detail(y)
     assert ln.shape == y.shape and nd.shape == y.shape
     for i in range(2):
         for j in range(3):
-            np.testing.assert_allclose(ln[i, j], ht.layer_norm(y[i, j], gain, bias, eps=1e-3), atol=1e-14)
+            np.testing.assert_allclose(ln[i, j], ht.layer_norm(y[i, j], weight, bias, eps=1e-3), atol=1e-14)
             np.testing.assert_allclose(nd[i, j], ht.normalise_detail(y[i, j]), atol=1e-14)
 
 
@@ -158,3 +162,57 @@ def test_does_not_mutate_input():
 def test_lists_and_ints_accepted():
     np.testing.assert_allclose(ht.layer_norm([1, 2, 3]), ht.layer_norm(np.array([1.0, 2.0, 3.0])), atol=0)
     assert ht.layer_norm(np.arange(4)).dtype == np.float64
+
+
+# ------------------------------------------ the SNR of the detail and noisy LayerNorm directions
+def test_amplitude_snr_definition():
+    s = np.array([1.0, 2.0, 3.0, 6.0])
+    sp = np.array([0.0, 0.0, 1.0, 1.0])
+    want = max(np.linalg.norm(s - s.mean()), np.linalg.norm(sp - sp.mean())) / (2.0 * np.sqrt(3))
+    assert ht.amplitude_snr(s, sp, 2.0) == pytest.approx(want)
+
+
+def test_noisy_ln_cosines_pure_noise_matches_sphere_law():
+    # with s = s' = 0 the directions are independent uniform on the sphere of V_perp (dim k):
+    # <u, v>^2 ~ Beta(1/2, (k-1)/2); compare with a KS test on many draws
+    n = 32
+    c = ht.noisy_ln_cosines(np.zeros(n), np.zeros(n), 1.0, 20_000, rng=0)
+    assert stats.kstest(c**2, stats.beta(0.5, (n - 2) / 2).cdf).pvalue > 1e-3
+    same = ht.noisy_ln_cosines(np.zeros(n), np.zeros(n), 1.0, 10, rng=5)
+    np.testing.assert_array_equal(same, ht.noisy_ln_cosines(np.zeros(n), np.zeros(n), 1.0, 10, rng=5))
+
+
+def test_noisy_ln_cosines_high_snr_recovers_clean_cosine():
+    rng = np.random.default_rng(1)
+    a, b = ht.detail(rng.standard_normal(64)), ht.detail(rng.standard_normal(64))
+    clean = a @ b / np.linalg.norm(a) / np.linalg.norm(b)
+    c = ht.noisy_ln_cosines(1e4 * a, 1e4 * b, 1.0, 50, rng=2)
+    np.testing.assert_allclose(c, clean, atol=1e-3)
+
+
+def test_ln_direction_mean_against_monte_carlo_and_limits():
+    rng = np.random.default_rng(21)
+    k = 31
+    e = np.zeros(k)
+    e[0] = 1.0
+    for r in (0.5, 3.0, 10.0):
+        g = rng.standard_normal((40_000, k))
+        u = (r * e + g) / np.linalg.norm(r * e + g, axis=1, keepdims=True)
+        mc = u[:, 0]
+        assert abs(mc.mean() - ht.ln_direction_mean(r, k)) < 5 * mc.std() / np.sqrt(mc.size)
+    assert ht.ln_direction_mean(0.0, k) == 0.0
+    assert ht.ln_direction_mean(1e4, k) == pytest.approx(1.0, abs=1e-4)
+
+
+def test_reduced_ln_cosines_matches_full_simulation():
+    n = 40
+    k = n - 1
+    rng = np.random.default_rng(23)
+    Q, _ = np.linalg.qr(ht.centring_projector(n)[:, : n - 1])  # basis of V_perp
+    a, ap = np.array([2.0, 0.0]), np.array([1.0, 1.5])
+    s, sp = Q[:, 0] * a[0] + Q[:, 1] * a[1], Q[:, 0] * ap[0] + Q[:, 1] * ap[1]
+    full = ht.noisy_ln_cosines(s, sp, 1.0, 20_000, rng=rng)
+    red = ht.reduced_ln_cosines(a, ap, k, 20_000, rng=rng)
+    assert stats.ks_2samp(full, red).pvalue > 1e-3
+    with pytest.raises(ValueError, match=r"\bk must be >= 4, got 3"):
+        ht.reduced_ln_cosines(a, ap, 3, 10)
