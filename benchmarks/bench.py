@@ -4,7 +4,7 @@
 All implementations run in one process on the same inputs; each result is checked against
 the others (and its marginal error measured) before its time is reported, and every table
 gives ratios measured side by side, never absolute times alone. The peers live in
-``homtrap.peers`` (the appendix "How fast, and why" uses the same functions).
+``benchmarks/peers.py`` (the appendix "How fast, and why" uses the same functions).
 
 Usage (inside the project's environment: ``source scripts/_env.sh`` first)::
 
@@ -33,18 +33,18 @@ import argparse
 import json
 import os
 import sys
+from pathlib import Path
 
 import numpy as np
 from threadpoolctl import threadpool_limits
 
 import homtrap
-import importlib
+from homtrap import _sinkhorn, _sinkhorn_kernels  # the solver's internals: chunking and the bare sweep kernel
 
-from homtrap import _sinkhorn_kernels
-from homtrap.peers import best_time, compare_solvers, each, markdown_table, naive_sinkhorn, pot_sinkhorn, worst_marginal_error
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # peers.py lives beside this file
+from peers import best_time, compare_solvers, each, markdown_table, naive_sinkhorn, pot_sinkhorn, worst_marginal_error  # noqa: E402
 
 TOL = 1e-9
-_sinkhorn = importlib.import_module("homtrap.sinkhorn")  # the module (homtrap.sinkhorn is the function)
 
 
 # --------------------------------------------------------------------------- cases

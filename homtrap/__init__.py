@@ -1,56 +1,107 @@
-"""homtrap: the numerical companion of *The Homogeneity Trap, executed*.
+r"""homtrap: the numerical companion of *The Homogeneity Trap, executed*.
 
 Batched, validated numpy kernels for doubly-stochastic (Sinkhorn) matrices and the
 quantities the book studies: the second singular value, the detail subspace, LayerNorm
 and effective depth. Every function batches over leading axes ``(..., n, n)``.
+
+Everything public is imported from here (``import homtrap``; ``homtrap.sigma2(M)``). The
+implementation lives in private modules, one per mathematical object, in the pattern of
+POT's ``ot.bregman``:
+
+========================  ==================================================================
+``_sinkhorn``              Sinkhorn scaling: the production solver (``_sinkhorn_kernels``: its loops)
+``_sinkhorn_variants``     the textbook loop and truncated (fixed-sweep) Sinkhorn
+``_birkhoff``              the Birkhoff polytope: :math:`J/n`, permutations, marginals, entropy,
+                           Birkhoff–von Neumann decomposition, random members
+``_detail``                the detail subspace :math:`V_\perp` and the mean/detail split
+``_spectra``               :math:`\sigma_2`, the detail factor :math:`\|PMP\|_2`, :math:`|\lambda_2|` and friends
+``_depth``                 every depth: effective, realised, product, collapse; products of stacks
+``_temperature``           the temperature axis (Part II)
+``_layernorm``             LayerNorm and the SNR of the detail (Part IV)
+``_concentration``         :math:`\chi^2` tails, spherical caps, Theorem 1's bound (Part IV)
+``_numerics``              rounding to bfloat16 / float16
+``_residual``              residual stacks and activations (Part V)
+``_mhc``, ``_attention``   the architecture layers of the case studies (Part VI)
+``_diagnose``              :func:`diagnose`, the practitioner's entry point
+``plotting``               the book's figure style (needs the ``figures`` extra)
+``book``                   glue helpers for the book's notebooks
+========================  ==================================================================
+
+Vocabulary: ``size`` is a number of samples or a batch shape; ``tol`` a solver's tolerance on
+the row and column sums; ``target`` the detail fraction :math:`\varepsilon` of a depth;
+``deviation`` the :math:`\varepsilon` of Theorem 1; ``eps`` only a numerical floor (LayerNorm's
+variance floor, mHC's additive :math:`\epsilon`); ``weight`` and ``bias`` LayerNorm's affine
+parameters; ``branch_gain`` the residual branch's :math:`\alpha`; ``iterations`` the work a
+solver did. Names renamed in 0.4 still work for now and warn (:class:`DeprecationWarning`).
 """
 
 from __future__ import annotations
 
+import warnings as _warnings
 from typing import Any
 
-from .attention import sinkformer_attention, sinkhorn_attention, softmax_attention
-from .birkhoff import birkhoff_decomposition
-from .collapse import (
-    amplitude_snr,
-    chi2_tail_bounds,
-    collapse_depth,
-    ln_direction_mean,
-    noisy_ln_cosines,
-    quantize,
-    reduced_ln_cosines,
-    sphere_cap_bound,
-    sphere_cap_probability,
-    sphere_inner_product_law,
-    theorem1_bound,
-    theorem1_probability,
+# Sinkhorn scaling onto the Birkhoff polytope: the production solver
+from ._sinkhorn import (
+    ConvergenceError,
+    ConvergenceWarning,
+    SinkhornResult,
+    sinkhorn,
+    sinkhorn_solve,
 )
-from .diagnose import Diagnosis, Verdict, diagnose
-from .depth import effective_depth, effective_depth_product, high_temperature_effective_depth
-from .layers import max_product_norm, power_distances, product_distances, realised_depth
-from .mhc import amax_gain, mhc_composite, mhc_h_res, mhc_logits
-from .normalization import layer_norm, normalize_detail
-from .random import random_dsm, random_logits
-from .sinkhorn import ConvergenceError, ConvergenceWarning, SinkhornResult, sinkhorn, sinkhorn_solve
-from .residual import ACTIVATIONS, ResidualTrajectory, gelu, lipschitz_constant, relu, residual_stack
-from .reference import PlainSinkhornResult, plain_sinkhorn, plain_sweeps_predicted, truncated_sinkhorn, truncated_sinkhorn_path
-from .spectral import departure_from_normality, detail_factor, lambda2, sigma2, sigma2_gap, sigma_rms, singular_values
-from .subspace import (
-    centering_projector,
+# Sinkhorn variants: the textbook loop and truncated (fixed-sweep) Sinkhorn
+from ._sinkhorn_variants import (
+    PlainSinkhornResult,
+    plain_sinkhorn,
+    plain_sweeps_predicted,
+    truncated_sinkhorn,
+    truncated_sinkhorn_path,
+)
+# the Birkhoff polytope: J/n, permutations, marginals, entropy, decomposition, random members
+from ._birkhoff import (
+    BirkhoffDecomposition,
+    birkhoff_decomposition,
     circulant,
-    cosine,
-    detail_basis,
-    detail_block,
     entropy,
-    detail,
-    double_centre,
     is_doubly_stochastic,
     marginal_error,
-    mean_part,
     permutation_matrix,
+    random_dsm,
+    random_logits,
     uniform_barycenter,
 )
-from .temperature import (
+# the detail subspace: centring projector, mean/detail split, basis, block, cosine
+from ._detail import (
+    centring_projector,
+    cosine,
+    detail,
+    detail_basis,
+    detail_block,
+    double_centre,
+    mean_part,
+)
+# spectra: sigma_2, the detail factor, |lambda_2|, sigma_rms, non-normality
+from ._spectra import (
+    departure_from_normality,
+    detail_factor,
+    lambda2,
+    sigma2,
+    sigma2_gap,
+    sigma_rms,
+    singular_values,
+)
+# depth: effective, realised, product and collapse depths; products of stacks
+from ._depth import (
+    collapse_depth,
+    effective_depth,
+    effective_depth_product,
+    high_temperature_effective_depth,
+    max_product_norm,
+    power_distances,
+    product_distances,
+    realised_depth,
+)
+# the temperature axis: sweeps of sigma_2, the high- and low-temperature laws
+from ._temperature import (
     TemperatureSweep,
     assignment_gap,
     assignment_permutation,
@@ -58,14 +109,82 @@ from .temperature import (
     first_order_sigma2,
     sigma2_sweep,
 )
+# LayerNorm and the SNR of the detail it normalises
+from ._layernorm import (
+    amplitude_snr,
+    layer_norm,
+    ln_direction_mean,
+    mean_ln_cosine,
+    mean_ln_cosine_expansion,
+    noisy_ln_cosines,
+    normalise_detail,
+    reduced_ln_cosines,
+)
+# concentration bounds: chi^2 tails, spherical caps, Theorem 1
+from ._concentration import (
+    Chi2TailBounds,
+    chi2_tail_bounds,
+    cosine_concentration_radius,
+    sphere_cap_bound,
+    sphere_cap_probability,
+    sphere_inner_product_law,
+    theorem1_bound,
+    theorem1_probability,
+)
+# low-precision formats
+from ._numerics import (
+    quantise,
+)
+# residual dynamics and activations
+from ._residual import (
+    ACTIVATIONS,
+    ResidualTrajectory,
+    gelu,
+    gelu_slope,
+    lipschitz_constant,
+    relu,
+    residual_stack,
+)
+# mHC's residual mixing layer (architecture case study)
+from ._mhc import (
+    AmaxGain,
+    amax_gain,
+    mhc_composite,
+    mhc_h_res,
+    mhc_logits,
+)
+# attention layers: softmax, Sinkformer, Sinkhorn (architecture case study)
+from ._attention import (
+    AttentionStack,
+    attention_stack,
+    bilinear_scores,
+    clustered_tokens,
+    random_bilinear_form,
+    random_orthogonal,
+    sinkformer_attention,
+    sinkhorn_attention,
+    softmax_attention,
+)
+# diagnose: the practitioner's check of mixing matrices
+from ._diagnose import (
+    DIAGNOSE_DEFAULTS,
+    Diagnosis,
+    Verdict,
+    diagnose,
+)
 
-__version__ = "0.3.0"
+__version__ = "0.4.0"
 
 __all__ = [
     "__version__",
     "ACTIVATIONS",
+    "AmaxGain",
+    "AttentionStack",
+    "BirkhoffDecomposition",
+    "Chi2TailBounds",
     "ConvergenceError",
     "ConvergenceWarning",
+    "DIAGNOSE_DEFAULTS",
     "Diagnosis",
     "PlainSinkhornResult",
     "ResidualTrajectory",
@@ -76,13 +195,17 @@ __all__ = [
     "amplitude_snr",
     "assignment_gap",
     "assignment_permutation",
+    "attention_stack",
+    "bilinear_scores",
     "birkhoff_decomposition",
     "book_palette",
-    "centering_projector",
+    "centring_projector",
     "chi2_tail_bounds",
     "circulant",
+    "clustered_tokens",
     "collapse_depth",
     "cosine",
+    "cosine_concentration_radius",
     "departure_from_normality",
     "detail",
     "detail_basis",
@@ -96,6 +219,7 @@ __all__ = [
     "entropy",
     "first_order_sigma2",
     "gelu",
+    "gelu_slope",
     "high_temperature_effective_depth",
     "is_doubly_stochastic",
     "lambda2",
@@ -104,20 +228,24 @@ __all__ = [
     "ln_direction_mean",
     "marginal_error",
     "max_product_norm",
+    "mean_ln_cosine",
+    "mean_ln_cosine_expansion",
     "mean_part",
     "mhc_composite",
     "mhc_h_res",
     "mhc_logits",
     "noisy_ln_cosines",
-    "normalize_detail",
+    "normalise_detail",
     "permutation_matrix",
     "plain_sinkhorn",
     "plain_sweeps_predicted",
     "power_distances",
     "product_distances",
-    "quantize",
+    "quantise",
+    "random_bilinear_form",
     "random_dsm",
     "random_logits",
+    "random_orthogonal",
     "realised_depth",
     "reduced_ln_cosines",
     "relu",
@@ -145,6 +273,13 @@ __all__ = [
 
 _PLOTTING = {"set_book_style", "book_palette"}
 
+#: public names renamed in homtrap 0.4: old name -> new name (they warn, then work)
+_RENAMED = {
+    "centering_projector": "centring_projector",
+    "normalize_detail": "normalise_detail",
+    "quantize": "quantise",
+}
+
 
 def __getattr__(name: str) -> Any:
     # plotting pulls in matplotlib and seaborn: import it only when a figure is wanted
@@ -157,4 +292,13 @@ def __getattr__(name: str) -> Any:
                 "pip install 'homtrap[figures]'"
             ) from exc
         return getattr(plotting, name)
+    if name in _RENAMED:
+        new = _RENAMED[name]
+        _warnings.warn(f"homtrap.{name} is now called homtrap.{new}; the old name will be removed",
+                      DeprecationWarning, stacklevel=2)
+        return globals()[new]
     raise AttributeError(f"module 'homtrap' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | _PLOTTING)

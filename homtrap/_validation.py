@@ -7,8 +7,11 @@ input never turns into a silent NaN or a hang further down.
 
 from __future__ import annotations
 
+import functools
 import numbers
-from typing import Any
+import warnings
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
@@ -21,7 +24,11 @@ __all__ = [
     "check_int",
     "check_open_unit",
     "finite_range",
+    "as_generator",
+    "renamed_arguments",
 ]
+
+F = TypeVar("F", bound=Callable[..., Any])
 
 
 def as_real_array(x: ArrayLike, name: str, *, check_finite: bool = True) -> NDArray[np.float64]:
@@ -149,3 +156,36 @@ def check_open_unit(x: ArrayLike, name: str) -> NDArray[np.float64]:
     if np.any((arr <= 0) | (arr >= 1)):
         raise ValueError(f"{name} must lie in the open interval (0, 1); got values in [{arr.min()}, {arr.max()}]")
     return arr
+
+
+def as_generator(rng: int | np.random.Generator | None) -> np.random.Generator:
+    """A :class:`numpy.random.Generator` from a seed, a generator (used as is) or ``None`` (SPEC 7)."""
+    if isinstance(rng, np.random.Generator):
+        return rng
+    if rng is None or (isinstance(rng, numbers.Integral) and not isinstance(rng, bool)):
+        return np.random.default_rng(rng)
+    raise TypeError(f"rng must be None, an int seed or a numpy.random.Generator, got {type(rng).__name__}")
+
+
+def renamed_arguments(**renames: str) -> Callable[[F], F]:
+    """Keep old keyword names working for one release: ``@renamed_arguments(eps="target")``.
+
+    A call with an old name warns (:class:`DeprecationWarning`, naming both) and passes the
+    value on under the new name; giving both names is a :class:`TypeError`.
+    """
+
+    def decorate(fn: F) -> F:
+        @functools.wraps(fn)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            for old, new in renames.items():
+                if old in kwargs:
+                    if new in kwargs:
+                        raise TypeError(f"{fn.__name__}() got both {old}= (the old name) and {new}=; use {new}= only")
+                    warnings.warn(f"{fn.__name__}(): the argument {old}= is now called {new}=; {old}= will be removed",
+                                  DeprecationWarning, stacklevel=2)
+                    kwargs[new] = kwargs.pop(old)
+            return fn(*args, **kwargs)
+
+        return wrapper  # type: ignore[return-value]
+
+    return decorate

@@ -17,6 +17,9 @@ what is stable instead:
 The glue record is written exactly as ``myst_nb.glue`` writes it, but without importing
 myst-nb, so the chapters run unchanged where only numpy, scipy, matplotlib and IPython are
 installed (Colab), and their outputs there are the ones stored in the book.
+
+Used in every chapter notebook (``from homtrap.book import glue``);
+:func:`stored_benchmarks` in :doc:`/book/appendix_performance`.
 """
 
 from __future__ import annotations
@@ -27,7 +30,7 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["glue", "glue_below", "stable"]
+__all__ = ["glue", "glue_below", "stable", "stored_benchmarks"]
 
 #: significant digits kept by :func:`glue`: stable across machines, finer than any prose format
 DEFAULT_DIGITS = 6
@@ -55,6 +58,16 @@ def stable(value: Any, digits: int = DEFAULT_DIGITS) -> Any:
     ------
     ValueError
         If ``digits`` is not in 1..15.
+
+    See Also
+    --------
+    glue : glues ``stable(value)``.
+
+    Notes
+    -----
+    Rounding is by the decimal string ``f"{x:.{digits - 1}e}"`` (round half to even on the
+    binary value), so ``repr`` of the result has at most ``digits`` significant digits.
+    Used through :func:`glue` in every chapter.
 
     Examples
     --------
@@ -97,9 +110,26 @@ def glue(name: str, value: Any, display: bool = False, *, digits: int = DEFAULT_
     digits : int, default 6
         Significant digits kept for floats.
 
+    Raises
+    ------
+    TypeError
+        If ``name`` is not a non-empty string.
+    ValueError
+        If ``digits`` is not in 1..15.
+
+    See Also
+    --------
+    glue_below : for values at the rounding level.
+    stable : the rounding.
+
+    Returns
+    -------
+    None
+        The value is sent to the notebook as a display message.
+
     Notes
     -----
-    Outside an IPython kernel (a script, a doctest) this does nothing.
+    Outside an IPython kernel (a script, a doctest) this does nothing. Used in every chapter.
 
     Examples
     --------
@@ -147,9 +177,27 @@ def glue_below(name: str, value: Any, bound: float) -> None:
     AssertionError
         If some value exceeds ``bound``.
 
+    Returns
+    -------
+    None
+
+    See Also
+    --------
+    glue : for values that are stable to six digits.
+
+    Notes
+    -----
+    Used in the chapters that state rounding-level quantities, for example
+    :doc:`/book/01_dsm_detail_subspace` and :doc:`/book/14_proposition1`.
+
     Examples
     --------
     >>> glue_below("example_err", 3.2e-15, 1e-13)
+    >>> try:
+    ...     glue_below("example_err", 3.2e-12, 1e-13)  # a claim the value does not meet
+    ... except AssertionError as exc:
+    ...     print(str(exc).splitlines()[0])
+    example_err: 3.2e-12 exceeds the stated bound 1e-13
     """
     b = float(bound)
     if not (math.isfinite(b) and b > 0):
@@ -162,3 +210,33 @@ def glue_below(name: str, value: Any, bound: float) -> None:
     glue(name, b)
 
 
+#: the benchmark results the appendix shows, shipped with the package (``homtrap/data``)
+BENCHMARKS_FILE = "benchmarks.json"
+
+
+def stored_benchmarks() -> dict[str, Any]:
+    """The tables of the last full benchmark run, as stored by ``benchmarks/bench.py --json``.
+
+    The file ships inside the package (``homtrap/data/benchmarks.json``), so the appendix
+    finds it wherever homtrap is installed: a checkout, Binder, Colab.
+
+    Returns
+    -------
+    dict
+        ``{"meta": [...], "sweep": [...], "e2e": [...], ...}``: lists of rows per table.
+
+    Notes
+    -----
+    Used in :doc:`/book/appendix_performance`.
+
+    Examples
+    --------
+    >>> from homtrap.book import stored_benchmarks
+    >>> bench = stored_benchmarks()
+    >>> sorted(bench)[:3]
+    ['e2e', 'fig1', 'meta']
+    """
+    import json
+    from importlib.resources import files
+
+    return json.loads(files("homtrap").joinpath("data", BENCHMARKS_FILE).read_text(encoding="utf-8"))

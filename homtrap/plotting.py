@@ -4,7 +4,8 @@ Every chapter calls :func:`set_book_style` once, in its first code cell, and dra
 colours of :data:`PALETTE` (or :func:`book_palette`). No chapter sets ``rcParams`` of its own:
 a change of style is made here and reaches every figure at the next re-execution.
 
-Used in: every chapter notebook of the book (``book/*.ipynb``).
+Used in: every chapter notebook of the book (``book/*.ipynb``), from
+:doc:`/book/01_dsm_detail_subspace` on.
 
 Design choices
 --------------
@@ -91,6 +92,14 @@ def book_palette(n: int | None = None) -> list[str]:
     ValueError
         If ``n`` is negative.
 
+    See Also
+    --------
+    set_book_style : sets the same palette as matplotlib's colour cycle.
+
+    Notes
+    -----
+    Used in the chapters' figures, for example :doc:`/book/18_case_sinkformers`.
+
     Examples
     --------
     >>> from homtrap.plotting import book_palette, PALETTE
@@ -145,6 +154,11 @@ def set_book_style() -> None:
     See Also
     --------
     book_palette : the palette as a list of ``n`` colours.
+
+    Notes
+    -----
+    Called in the first code cell of every chapter, for example
+    :doc:`/book/01_dsm_detail_subspace`.
 
     Examples
     --------

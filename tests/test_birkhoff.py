@@ -1,4 +1,10 @@
-"""Tests for homtrap.birkhoff_decomposition (Birkhoff-von Neumann decomposition)."""
+"""Tests of homtrap._birkhoff, the Birkhoff polytope: birkhoff_decomposition (Birkhoff-von Neumann),
+uniform_barycenter J/n, marginal_error, is_doubly_stochastic, permutation_matrix, circulant,
+entropy, and its random members random_dsm / random_logits (shapes, seeding, consistency).
+"""
+
+import itertools
+import math
 
 import numpy as np
 import pytest
@@ -6,15 +12,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import homtrap as ht
+from _helpers import perm_matrix, sinkhorn_dsms
 
 pytestmark = pytest.mark.filterwarnings("error::RuntimeWarning")
-
-
-def perm_matrix(perm):
-    n = len(perm)
-    P = np.zeros((n, n))
-    P[np.arange(n), perm] = 1.0
-    return P
 
 
 def check_decomposition(M, weights, perms, atol=1e-8):
@@ -118,10 +118,268 @@ def test_does_not_mutate_input():
     ],
 )
 def test_rejects_non_doubly_stochastic(bad):
-    with pytest.raises(ValueError, match=r"\bM\b"):
+    with pytest.raises(ValueError, match=r"\bM must be doubly stochastic \(entries >= 0, row and column sums 1 within 1e-8\)"):
         ht.birkhoff_decomposition(bad)
 
 
 def test_rejects_batched_input():
-    with pytest.raises(ValueError, match=r"\bM\b"):
+    with pytest.raises(ValueError, match=r"\bM must be a single matrix of shape \(n, n\), got shape \(2, 3, 3\)"):
         ht.birkhoff_decomposition(ht.random_dsm(3, 1.0, size=2, rng=3))
+
+
+# ---------------------------------------------------------------------------- the barycenter J/n
+@pytest.mark.parametrize("n", [1, 2, 3, 4])
+def test_uniform_barycenter_is_centroid_of_permutations(n):
+    J = ht.uniform_barycenter(n)
+    assert J.shape == (n, n) and J.dtype == np.float64
+    np.testing.assert_allclose(J, np.full((n, n), 1 / n), atol=1e-15)
+    centroid = sum(perm_matrix(p) for p in itertools.permutations(range(n))) / math.factorial(n)
+    np.testing.assert_allclose(J, centroid, atol=1e-14)
+    np.testing.assert_allclose(J + ht.centring_projector(n), np.eye(n), atol=1e-15)
+
+
+# -------------------------------------------------------------------------------- marginal error
+def test_marginal_error_independent_computation():
+    rng = np.random.default_rng(2)
+    A = rng.random((2, 3, 5, 5))
+    expected = np.maximum(np.abs(A.sum(-1) - 1).max(-1), np.abs(A.sum(-2) - 1).max(-1))
+    got = ht.marginal_error(A)
+    assert got.shape == (2, 3)
+    np.testing.assert_allclose(got, expected, atol=1e-15)
+
+
+def test_marginal_error_rows_and_columns_both_count():
+    M = np.full((3, 3), 1 / 3)
+    R = M.copy()
+    R[0, :] += 0.01  # rows: first off by 0.03, columns: each off by 0.01
+    assert float(ht.marginal_error(R)) == pytest.approx(0.03)
+    assert float(ht.marginal_error(R.T)) == pytest.approx(0.03)
+    C = M.copy()
+    C[:, 1] *= 1.5  # column 1 off by 0.5, rows off by 1/6
+    assert float(ht.marginal_error(C)) == pytest.approx(0.5)
+    assert float(ht.marginal_error(M)) == pytest.approx(0.0, abs=1e-15)
+
+
+@given(sinkhorn_dsms())
+def test_marginal_error_of_sinkhorn_output_is_small(M):
+    assert float(ht.marginal_error(M)) <= 1e-10 + 1e-15
+
+
+# -------------------------------------------------------------------------- is_doubly_stochastic
+def test_is_doubly_stochastic_positive_cases():
+    assert bool(ht.is_doubly_stochastic(np.eye(4)))
+    assert bool(ht.is_doubly_stochastic(perm_matrix([2, 0, 1])))
+    assert bool(ht.is_doubly_stochastic(np.full((5, 5), 0.2)))
+    assert bool(ht.is_doubly_stochastic(np.array([[1.0]])))
+    assert bool(ht.is_doubly_stochastic(ht.random_dsm(6, 0.3, rng=3)))
+
+
+def test_is_doubly_stochastic_rejects_negative_entries_with_correct_marginals():
+    n = 3
+    d = 0.5  # > 1/n, so entries become negative while all marginals stay exactly 1
+    M = np.full((n, n), 1 / n)
+    M[0, 0] += d
+    M[1, 1] += d
+    M[0, 1] -= d
+    M[1, 0] -= d
+    assert float(ht.marginal_error(M)) < 1e-15
+    assert M.min() < 0
+    assert not bool(ht.is_doubly_stochastic(M))
+
+
+def test_is_doubly_stochastic_atol():
+    M = np.full((4, 4), 0.25)
+    M[0, 0] += 1e-6  # marginal error 1e-6
+    assert not bool(ht.is_doubly_stochastic(M))
+    assert bool(ht.is_doubly_stochastic(M, atol=1e-5))
+    N = np.eye(3)
+    N[0, 0], N[0, 1], N[1, 1], N[1, 0] = 1 + 1e-7, -1e-7, 1 + 1e-7, -1e-7  # tiny negative entries
+    assert not bool(ht.is_doubly_stochastic(N))
+    assert bool(ht.is_doubly_stochastic(N, atol=1e-6))
+
+
+def test_is_doubly_stochastic_batch_and_non_dsm():
+    rng = np.random.default_rng(4)
+    stack = np.stack([ht.random_dsm(4, 1.0, rng=5), rng.random((4, 4)), np.eye(4)]).reshape(3, 1, 4, 4)
+    got = ht.is_doubly_stochastic(stack)
+    assert got.shape == (3, 1)
+    assert got.dtype == np.bool_
+    np.testing.assert_array_equal(got[:, 0], [True, False, True])
+    # row-stochastic but not column-stochastic
+    R = np.array([[1.0, 0.0], [1.0, 0.0]])
+    assert not bool(ht.is_doubly_stochastic(R))
+
+
+# ---------------------------------------------------------------------------- permutation_matrix
+@pytest.mark.parametrize("n", [1, 2, 5])
+def test_permutation_matrix(n):
+    rng = np.random.default_rng(n)
+    perm = rng.permutation(n)
+    P = ht.permutation_matrix(perm)
+    assert P.shape == (n, n)
+    for i in range(n):
+        for j in range(n):
+            assert P[i, j] == (1.0 if perm[i] == j else 0.0)
+    x = rng.standard_normal(n)
+    np.testing.assert_allclose(P @ x, x[perm], atol=0)
+    assert bool(ht.is_doubly_stochastic(P))
+
+
+def test_permutation_matrix_composition_and_inverse():
+    rng = np.random.default_rng(6)
+    p, q = rng.permutation(6), rng.permutation(6)
+    np.testing.assert_array_equal(ht.permutation_matrix(p) @ ht.permutation_matrix(q), ht.permutation_matrix(q[p]))
+    np.testing.assert_array_equal(ht.permutation_matrix(np.argsort(p)), ht.permutation_matrix(p).T)
+
+
+def test_permutation_matrix_accepts_lists_and_tuples():
+    np.testing.assert_array_equal(ht.permutation_matrix([1, 2, 0]), [[0, 1, 0], [0, 0, 1], [1, 0, 0]])
+    np.testing.assert_array_equal(ht.permutation_matrix((0, 1)), np.eye(2))
+
+
+# -------------------------------------------------- random members: random_dsm and random_logits
+def assert_dsm(M, atol=1e-9):
+    assert np.all(np.isfinite(M))
+    assert np.all(M >= 0)
+    np.testing.assert_allclose(M.sum(axis=-1), 1.0, atol=atol, rtol=0)
+    np.testing.assert_allclose(M.sum(axis=-2), 1.0, atol=atol, rtol=0)
+
+
+@pytest.mark.parametrize(
+    ("size", "batch"), [(None, ()), (5, (5,)), ((2, 3), (2, 3)), ((4,), (4,)), (1, (1,))]
+)
+@pytest.mark.parametrize("n", [1, 2, 7])
+def test_shapes(n, size, batch):
+    M = ht.random_dsm(n, 0.5, size=size, rng=0)
+    G = ht.random_logits(n, size=size, rng=0)
+    assert M.shape == (*batch, n, n)
+    assert G.shape == (*batch, n, n)
+    assert M.dtype == np.float64 and G.dtype == np.float64
+    assert_dsm(M)
+
+
+@pytest.mark.parametrize("T", [1e-3, 0.1, 1.0, 1e3])
+@pytest.mark.parametrize("n", [2, 16])
+def test_random_dsm_is_doubly_stochastic_and_positive(n, T):
+    M = ht.random_dsm(n, T, size=4, rng=1)
+    assert_dsm(M)
+    if T >= 0.1:
+        assert np.all(M > 0)
+
+
+@pytest.mark.parametrize("size", [None, 3, (2, 2)])
+def test_same_int_seed_reproduces(size):
+    np.testing.assert_array_equal(ht.random_dsm(6, 0.7, size=size, rng=42), ht.random_dsm(6, 0.7, size=size, rng=42))
+    np.testing.assert_array_equal(ht.random_logits(6, size=size, rng=42), ht.random_logits(6, size=size, rng=42))
+
+
+def test_int_seed_equals_generator_with_that_seed():
+    """SPEC 7: an int seed means numpy.random.default_rng(seed)."""
+    np.testing.assert_array_equal(
+        ht.random_dsm(5, 0.3, size=3, rng=7), ht.random_dsm(5, 0.3, size=3, rng=np.random.default_rng(7))
+    )
+    np.testing.assert_array_equal(
+        ht.random_logits(5, size=3, rng=7), ht.random_logits(5, size=3, rng=np.random.default_rng(7))
+    )
+
+
+def test_equivalent_generators_reproduce():
+    a = ht.random_dsm(5, 1.0, size=2, rng=np.random.default_rng(123))
+    b = ht.random_dsm(5, 1.0, size=2, rng=np.random.default_rng(123))
+    np.testing.assert_array_equal(a, b)
+
+
+def test_different_seeds_differ():
+    a = ht.random_dsm(5, 1.0, rng=1)
+    b = ht.random_dsm(5, 1.0, rng=2)
+    assert not np.allclose(a, b)
+    assert not np.allclose(ht.random_logits(5, rng=1), ht.random_logits(5, rng=2))
+
+
+def test_generator_state_advances():
+    g = np.random.default_rng(9)
+    a = ht.random_dsm(4, 1.0, rng=g)
+    b = ht.random_dsm(4, 1.0, rng=g)
+    assert not np.allclose(a, b)
+
+
+def test_batch_members_differ():
+    M = ht.random_dsm(4, 1.0, size=3, rng=10)
+    assert not np.allclose(M[0], M[1]) and not np.allclose(M[1], M[2])
+
+
+def test_rng_none_works():
+    M = ht.random_dsm(4, 1.0, rng=None)
+    assert_dsm(M)
+    assert M.shape == (4, 4)
+
+
+def test_numpy_integer_seed_and_n():
+    np.testing.assert_array_equal(ht.random_dsm(np.int64(4), 1.0, rng=np.int64(5)), ht.random_dsm(4, 1.0, rng=5))
+
+
+@pytest.mark.parametrize("T", [0.05, 1.0, 30.0])
+@pytest.mark.parametrize("size", [None, 4, (2, 3)])
+def test_random_dsm_is_sinkhorn_of_random_logits(size, T):
+    M = ht.random_dsm(6, T, size=size, rng=3)
+    G = ht.random_logits(6, size=size, rng=3)
+    np.testing.assert_allclose(M, ht.sinkhorn(G, T), atol=1e-12, rtol=0)
+
+
+@pytest.mark.parametrize("scale", [0.25, 3.0])
+def test_scale_is_passed_to_the_logits(scale):
+    M = ht.random_dsm(6, 0.8, size=2, rng=4, scale=scale)
+    G = ht.random_logits(6, size=2, rng=4, scale=scale)
+    np.testing.assert_allclose(M, ht.sinkhorn(G, 0.8), atol=1e-12, rtol=0)
+
+
+@pytest.mark.parametrize("scale", [1.0, 0.3, 5.0])
+def test_logits_are_centred_gaussian_with_the_given_scale(scale):
+    """Fixed seed, so deterministic; tolerances are about 8 standard errors."""
+    G = ht.random_logits(64, size=20, rng=5, scale=scale).ravel()  # 81920 draws
+    se = 1 / np.sqrt(G.size)
+    assert abs(G.mean()) / scale < 8 * se
+    assert abs(G.std() / scale - 1) < 8 * se / np.sqrt(2) + 1e-3
+    # Gaussian, not e.g. uniform: kurtosis 3, and about 68.3% within one sd
+    z = G / scale
+    assert abs(np.mean(z**4) - 3) < 0.2
+    assert abs(np.mean(np.abs(z) < 1) - 0.6827) < 0.01
+
+
+def test_default_temperature_and_scale():
+    np.testing.assert_allclose(ht.random_dsm(5, rng=6), ht.random_dsm(5, 1.0, rng=6, scale=1.0), atol=0)
+
+
+def test_tol_is_honoured():
+    M = ht.random_dsm(8, 0.1, size=5, rng=8, tol=1e-5)
+    err = np.maximum(np.abs(M.sum(-1) - 1).max(-1), np.abs(M.sum(-2) - 1).max(-1))
+    assert np.all(err <= 1e-5)
+
+
+def test_high_temperature_random_dsm_is_near_barycenter():
+    n, T = 32, 1e3
+    M = ht.random_dsm(n, T, size=3, rng=11)
+    s2 = np.linalg.svd(M, compute_uv=False)[..., 1]
+    # sigma2 ~ 2 / (T sqrt(n)) for Gaussian logits; allow a factor of 3
+    assert np.all(s2 < 3 * 2 / (T * np.sqrt(n)))
+
+
+# ------------------------------------------------------------------------- circulant and entropy
+def test_circulant_and_entropy():
+    c = np.array([0.5, 0.3, 0.2])
+    C = ht.circulant(c)
+    np.testing.assert_array_equal(C, [[0.5, 0.3, 0.2], [0.2, 0.5, 0.3], [0.3, 0.2, 0.5]])
+    assert ht.circulant(np.stack([c, c])).shape == (2, 3, 3)
+    assert ht.entropy(np.full((4, 4), 0.25)) == pytest.approx(4 * np.log(4))
+    assert ht.entropy(np.eye(3)) == 0.0
+    with pytest.raises(ValueError, match=r"\bM must be entrywise non-negative"):
+        ht.entropy(-np.eye(2))
+
+
+def test_decomposition_is_a_named_tuple():
+    M = 0.25 * perm_matrix([1, 2, 0]) + 0.75 * np.eye(3)
+    dec = ht.birkhoff_decomposition(M)
+    assert isinstance(dec, ht.BirkhoffDecomposition) and dec._fields == ("weights", "permutations")
+    weights, perms = dec
+    assert weights is dec.weights and perms is dec.permutations
+    np.testing.assert_allclose(sorted(dec.weights), [0.25, 0.75], atol=1e-12)

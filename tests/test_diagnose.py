@@ -5,36 +5,15 @@ import pytest
 
 import homtrap as ht
 from homtrap import Verdict
+from _helpers import match_id, naive_amax, naive_detail_factor, naive_softmax
 
 
 # ---------------------------------------------------------------- independent computations
-def naive_detail_factor(M):
-    """||P M P||_2 with the explicit projector and a dense SVD."""
-    n = M.shape[-1]
-    P = np.eye(n) - np.ones((n, n)) / n
-    return np.linalg.svd(P @ M @ P, compute_uv=False)[0]
-
-
 def naive_product(stack):
     prod = np.eye(stack.shape[-1])
     for M in stack:
         prod = M @ prod
     return prod
-
-
-def naive_amax(Q):
-    """mHC's Amax gains: largest absolute row sum and column sum, by explicit loops."""
-    n = Q.shape[0]
-    rows = max(abs(sum(Q[i, j] for j in range(n))) for i in range(n))
-    cols = max(abs(sum(Q[i, j] for i in range(n))) for j in range(n))
-    return rows, cols
-
-
-def independent_softmax(scores, beta=1.0):
-    """Row softmax of beta * scores, written out (softmax attention)."""
-    Z = beta * np.asarray(scores, dtype=float)
-    E = np.exp(Z - Z.max(axis=-1, keepdims=True))
-    return E / E.sum(axis=-1, keepdims=True)
 
 
 def independent_sinkformer(scores, beta=1.0, n_it=3):
@@ -68,7 +47,7 @@ def naive_depth(factors, eps, cycles=400):
 # ---------------------------------------------------------------- doubly-stochastic input
 def test_single_matrix_report_matches_direct_computation():
     M = ht.random_dsm(8, 0.7, rng=0)
-    d = ht.diagnose(M, eps=0.05)
+    d = ht.diagnose(M, target=0.05)
     s = np.linalg.svd(M, compute_uv=False)
     assert d.n == 8 and d.layers == 1 and d.batch_shape == ()
     assert d.sigma2[0] == pytest.approx(s[1], abs=1e-10)
@@ -131,7 +110,7 @@ def test_near_permutation_and_column_last_truncation():
 # ---------------------------------------------------------------- row-stochastic input
 def test_softmax_counterexample_uses_the_true_detail_factor():
     # a positive row-stochastic matrix is the softmax attention of its log entries
-    M = independent_softmax(np.log(np.array([[0.75, 0.25], [0.01, 0.99]])))
+    M = naive_softmax(np.log(np.array([[0.75, 0.25], [0.01, 0.99]])))
     s2 = np.linalg.svd(M, compute_uv=False)[1]
     f = naive_detail_factor(M)
     assert s2 < f < 1
@@ -154,7 +133,7 @@ def test_softmax_counterexample_uses_the_true_detail_factor():
 def test_softmax_attention_heads_batch():
     rng = np.random.default_rng(5)
     scores = rng.standard_normal((3, 4, 2, 12, 12))  # (heads, tokens, layers, n, n)
-    A = independent_softmax(scores, beta=1.5)
+    A = naive_softmax(scores, beta=1.5)
     d = ht.diagnose(A)
     assert d.batch_shape == (3, 4) and d.layers == 2 and d.n == 12
     assert d.detail_factor.shape == (3, 4, 2) and d.detail_left.shape == (3, 4)
@@ -235,7 +214,7 @@ def test_amplifying_row_stochastic_layers_depth_and_growth():
         layers = [grow if rng.random() < 0.3 else ht.random_dsm(3, float(rng.uniform(0.3, 3)), rng=rng) for _ in range(4)]
         stack = np.stack(layers)
         eps = float(rng.choice([0.5, 0.1, 0.01]))
-        dd = ht.diagnose(stack, eps=eps)
+        dd = ht.diagnose(stack, target=eps)
         f = np.array([naive_detail_factor(M) for M in stack])
         f = np.where([np.array_equal(M, grow) for M in stack], f, np.minimum(f, 1.0))
         assert dd.effective_depth == naive_depth(f, eps), (f, eps)
@@ -305,7 +284,7 @@ def test_plot_returns_axes():
 
 
 def test_thresholds_are_module_constants_and_the_defaults():
-    from homtrap.diagnose import DENSE_MAX_N, DS_TOL, FROZEN, HOMOGENISING
+    from homtrap._diagnose import DENSE_MAX_N, DS_TOL, FROZEN, HOMOGENISING
 
     import inspect
 
@@ -313,6 +292,18 @@ def test_thresholds_are_module_constants_and_the_defaults():
     assert (defaults["homogenising"], defaults["frozen"], defaults["ds_tol"], defaults["dense_max_n"]) == (
         HOMOGENISING, FROZEN, DS_TOL, DENSE_MAX_N)
     assert ht.diagnose(np.eye(3)).thresholds == {"homogenising": HOMOGENISING, "frozen": FROZEN, "ds_tol": DS_TOL}
+
+
+def test_diagnose_defaults_mapping_is_the_signature_and_read_only():
+    import inspect
+
+    from homtrap._diagnose import RESOLUTION
+
+    defaults = {k: p.default for k, p in inspect.signature(ht.diagnose).parameters.items() if k in ht.DIAGNOSE_DEFAULTS}
+    assert defaults == {k: v for k, v in ht.DIAGNOSE_DEFAULTS.items() if k != "resolution"}
+    assert set(ht.DIAGNOSE_DEFAULTS) - set(defaults) == {"resolution"} and ht.DIAGNOSE_DEFAULTS["resolution"] == RESOLUTION
+    with pytest.raises(TypeError, match="does not support item assignment"):
+        ht.DIAGNOSE_DEFAULTS["target"] = 0.5  # type: ignore[index]
 
 
 def test_text_does_not_depend_on_rounding():
@@ -328,28 +319,29 @@ def test_text_does_not_depend_on_rounding():
 @pytest.mark.parametrize(
     "kwargs, match",
     [
-        (dict(M=np.ones((2, 3))), r"\bM\b"),
-        (dict(M=np.full((3, 3), np.nan)), r"\bM\b"),
-        (dict(M=np.eye(3) * 1j), r"\bM\b"),
-        (dict(M=np.eye(3, dtype=bool)), r"\bM\b"),
-        (dict(M=np.full((40, 3, 3), 1e200)), r"\bM\b.*overflow"),
-        (dict(M=np.eye(3), eps="0.1"), "eps"),
-        (dict(M=np.eye(3), eps=np.array([0.1, 0.2])), "eps"),
-        (dict(M=np.eye(3), ds_tol=True), "ds_tol"),
-        (dict(M=np.eye(3), noise_std=np.nan), "noise_std"),
-        (dict(M=np.eye(3), noise_std=1.0, detail_norm=0.0), "detail_norm"),
-        (dict(M=-np.eye(3)), "non-negative"),
-        (dict(M=np.eye(3), eps=1.0), "eps"),
-        (dict(M=np.eye(3), noise_std=-1.0), "noise_std"),
-        (dict(M=np.eye(3), detail_norm=1.0), "detail_norm"),
-        (dict(M=np.eye(1)), r"\bM\b"),
-        (dict(M=np.eye(3), homogenising=0.0), "homogenising"),
-        (dict(M=np.eye(3), frozen=1.5), "frozen"),
-        (dict(M=np.eye(3), homogenising=0.5, frozen=0.4), "homogenising must be below frozen"),
-        (dict(M=np.eye(3), ds_tol=0.0), "ds_tol"),
-        (dict(M=np.eye(3), dense_max_n=1), "dense_max_n"),
-        (dict(M=np.eye(3), dense_max_n=2.5), "dense_max_n"),
+        (dict(M=np.ones((2, 3))), r"\bM must be square in its last two axes"),
+        (dict(M=np.full((3, 3), np.nan)), r"\bM must be finite; found 9 NaN/inf"),
+        (dict(M=np.eye(3) * 1j), r"\bM must be real, got a complex array"),
+        (dict(M=np.eye(3, dtype=bool)), r"\bM must be a real numeric array, got a boolean array"),
+        (dict(M=np.full((40, 3, 3), 1e200)), r"\bM\b: the products .* overflow float64"),
+        (dict(M=np.eye(3), target="0.1"), r"\btarget must be a real number, got str"),
+        (dict(M=np.eye(3), target=np.array([0.1, 0.2])), r"\btarget must be a real number, got ndarray"),
+        (dict(M=np.eye(3), ds_tol=True), r"\bds_tol must be a real number, got bool"),
+        (dict(M=np.eye(3), noise_std=np.nan), r"\bnoise_std must be finite, got nan"),
+        (dict(M=np.eye(3), noise_std=1.0, detail_norm=0.0), r"\bdetail_norm must be > 0, got 0\.0"),
+        (dict(M=-np.eye(3)), r"\bM must be entrywise non-negative"),
+        (dict(M=np.eye(3), target=1.0), r"\btarget must lie in the open interval \(0, 1\), got 1\.0"),
+        (dict(M=np.eye(3), noise_std=-1.0), r"\bnoise_std must be > 0, got -1\.0"),
+        (dict(M=np.eye(3), detail_norm=1.0), r"\bdetail_norm is only used together with noise_std"),
+        (dict(M=np.eye(1)), r"\bM must be at least 2x2, got shape \(1, 1\)"),
+        (dict(M=np.eye(3), homogenising=0.0), r"\bhomogenising must be > 0, got 0\.0"),
+        (dict(M=np.eye(3), frozen=1.5), r"\bfrozen must lie in the open interval \(0, 1\), got 1\.5"),
+        (dict(M=np.eye(3), homogenising=0.5, frozen=0.4), r"\bhomogenising must be below frozen, got homogenising=0\.5 and frozen=0\.4"),
+        (dict(M=np.eye(3), ds_tol=0.0), r"\bds_tol must be > 0, got 0\.0"),
+        (dict(M=np.eye(3), dense_max_n=1), r"\bdense_max_n must be >= 2, got 1"),
+        (dict(M=np.eye(3), dense_max_n=2.5), r"\bdense_max_n must be an integer, got float 2\.5"),
     ],
+    ids=match_id,
 )
 def test_bad_input(kwargs, match):
     M = kwargs.pop("M")
@@ -359,14 +351,14 @@ def test_bad_input(kwargs, match):
 
 def test_bad_use_of_a_report():
     single = ht.diagnose(np.eye(3))
-    with pytest.raises(TypeError, match="single stack"):
+    with pytest.raises(TypeError, match=r"this Diagnosis is of a single stack; only batched diagnoses can be indexed"):
         single[0]
-    with pytest.raises(TypeError, match="Verdict member"):
+    with pytest.raises(TypeError, match=r"\bverdict must be a homtrap\.Verdict member, got str"):
         single.has("HOMOGENEITY_TRAP")
     batch = ht.diagnose(np.stack([np.eye(3)] * 2)[:, None])
-    with pytest.raises(IndexError, match="one stack"):
+    with pytest.raises(IndexError, match=r"\bindex slice\(None, None, None\) must select one stack of batch shape \(2,\)"):
         batch[:]
-    with pytest.raises(TypeError, match="d\\[i\\].plot"):
+    with pytest.raises(TypeError, match=r"plot one stack of a batch: d\[i\]\.plot\(\)"):
         batch.plot()
 
 

@@ -1,10 +1,19 @@
 r"""Singular values and eigenvalues of doubly-stochastic matrices.
 
-:func:`sigma2` uses Lemma 2 of :doc:`/book/01_dsm_detail_subspace`:
-for :math:`M \in \mathcal B_n`, :math:`\sigma_2(M) = \|M - J/n\|_2`; :func:`detail_factor`
-is :math:`\|PMP\|_2` for any square matrix. Both compute a spectral norm of a centred
-matrix: small matrices through the top eigenvalue of :math:`A^\top A` (LAPACK), large ones
-(``n >= 512``) by Lanczos iteration on :math:`A^\top A` (see :func:`detail_factor`).
+:func:`homtrap.sigma2` uses Lemma 2 (:prf:ref:`lem-sigma2`) of
+:doc:`/book/01_dsm_detail_subspace`: for :math:`M \in \mathcal B_n`,
+:math:`\sigma_2(M) = \|M - J/n\|_2`; :func:`homtrap.detail_factor` is :math:`\|PMP\|_2` for
+any square matrix. Both compute a spectral norm of a centred matrix: small matrices through
+the top eigenvalue of :math:`A^\top A` (LAPACK), large ones (``n >= 512``) by Lanczos
+iteration on :math:`A^\top A` (see :func:`homtrap.detail_factor`). Around them:
+:func:`homtrap.lambda2` (:math:`|\lambda_2|`), :func:`homtrap.sigma2_gap`
+(:math:`1 - \sigma_2^2` without cancellation), :func:`homtrap.sigma_rms`,
+:func:`homtrap.singular_values` and :func:`homtrap.departure_from_normality`.
+
+:math:`\sigma_2` is used in nearly every chapter; :math:`|\lambda_2|` and non-normality in
+:doc:`/book/06_sigma2_vs_eigenvalues` and :doc:`/book/09_non_normality`; the gap in
+:doc:`/book/04_low_temperature`; the detail factor in :doc:`/book/18_case_sinkformers` and
+:doc:`/book/21_diagnose`.
 """
 
 from __future__ import annotations
@@ -38,7 +47,42 @@ def _doubly_stochastic(flat: NDArray[np.float64]) -> NDArray[np.bool_]:
 
 
 def singular_values(M: ArrayLike) -> NDArray[np.float64]:
-    """All singular values of each matrix, in descending order, shape ``(..., n)``."""
+    r"""All singular values of each matrix, in descending order.
+
+    A thin wrapper of ``numpy.linalg.svd(M, compute_uv=False)`` with the package's input
+    validation. For :math:`M \in \mathcal B_n` the first is 1 and the second is
+    :math:`\sigma_2(M)` (:prf:ref:`lem-sigma2`). Used in :doc:`/book/04_low_temperature`,
+    :doc:`/book/06_sigma2_vs_eigenvalues` and :doc:`/book/09_non_normality`.
+
+    Parameters
+    ----------
+    M : array_like, shape (..., n, n)
+        Real, finite square matrices.
+
+    Returns
+    -------
+    ndarray of float, shape (..., n)
+        :math:`\sigma_1 \ge \dots \ge \sigma_n \ge 0` for each matrix.
+
+    Raises
+    ------
+    ValueError
+        If ``M`` is not a stack of square matrices or holds NaN/inf.
+    TypeError
+        If ``M`` is not a real numeric array.
+
+    See Also
+    --------
+    sigma2 : The second one alone, faster for doubly-stochastic matrices.
+
+    Examples
+    --------
+    >>> import numpy as np, homtrap
+    >>> M = homtrap.random_dsm(4, rng=0)
+    >>> s = homtrap.singular_values(M)
+    >>> round(float(s[0]), 9), bool(np.isclose(s[1], homtrap.sigma2(M)))
+    (1.0, True)
+    """
     M = as_square_stack(M, "M")
     return np.linalg.svd(M, compute_uv=False)
 
@@ -173,19 +217,31 @@ def _centered_norm(M: NDArray[np.float64]) -> NDArray[np.float64]:
     return _norm_stack(M - 1.0 / M.shape[-1], M, clip=True)
 
 
-def sigma2(M: ArrayLike, *, assume_doubly_stochastic: bool | None = None) -> NDArray[np.float64]:
+def sigma2(M: ArrayLike, *, assume_doubly_stochastic: bool | None = None) -> NDArray[np.float64] | np.float64:
     r"""Second-largest singular value :math:`\sigma_2(M)` of each matrix.
 
-    For a doubly-stochastic matrix Lemma 2 gives :math:`\sigma_2(M) = \|M - J/n\|_2`,
-    which is cheaper than a full SVD: for ``n < 512`` the square root of the top eigenvalue
-    of :math:`(M - J/n)^\top (M - J/n)` (LAPACK ``dsyevx``), from ``n = 512`` on Lanczos
+    The book's central quantity. For :math:`M \in \mathcal B_n` it is the norm of :math:`M` on
+    the detail subspace (Lemma 2, :prf:ref:`lem-sigma2`),
+
+    .. math::
+
+        \sigma_2(M) = \max_{x \perp \mathbf 1,\ \|x\| = 1} \|Mx\|_2 = \|M - J/n\|_2 ,
+
+    so one layer shrinks the detail of every input by at least this factor
+    (:prf:ref:`cor-detail-contraction`) and a stack of :math:`L` layers by at least the product
+    of their factors. Computing it as :math:`\|M - J/n\|_2` is cheaper than a full SVD: for
+    ``n < 512`` the square root of the top eigenvalue of :math:`(M - J/n)^\top (M - J/n)` (LAPACK ``dsyevx``), from ``n = 512`` on Lanczos
     iteration (the route of :func:`detail_factor`; ``benchmarks/bench.py --case large``
     compares it with the SVD). Other matrices fall back to the SVD.
+
+    Defined in :doc:`/book/01_dsm_detail_subspace`; used in nearly every later chapter, e.g.
+    :doc:`/book/03_high_temperature` (its high-temperature law), :doc:`/book/07_contraction_across_layers`
+    and :doc:`/book/08_effective_depth` (depth from it).
 
     Parameters
     ----------
     M : array_like, shape (..., n, n)
-        Matrices with ``n >= 2``.
+        Real, finite square matrices with ``n >= 2``.
     assume_doubly_stochastic : bool or None, default None
         ``None`` checks each matrix (row and column sums within 1e-9 of one, entries
         non-negative) and uses the fast path only where the check passes; ``True`` uses it
@@ -193,7 +249,9 @@ def sigma2(M: ArrayLike, *, assume_doubly_stochastic: bool | None = None) -> NDA
 
     Returns
     -------
-    ndarray, shape (...)
+    numpy.float64 or ndarray of float, shape (...)
+        :math:`\sigma_2` of each matrix (a scalar for a single matrix); in :math:`[0, 1]` for
+        doubly-stochastic matrices.
 
     Raises
     ------
@@ -201,6 +259,13 @@ def sigma2(M: ArrayLike, *, assume_doubly_stochastic: bool | None = None) -> NDA
         If ``M`` is not a stack of square matrices with ``n >= 2`` or holds NaN/inf.
     TypeError
         If ``M`` is not real or ``assume_doubly_stochastic`` is not None/True/False.
+
+    See Also
+    --------
+    detail_factor : :math:`\|PMP\|_2` for any square matrix (equal on :math:`\mathcal B_n`).
+    singular_values : All singular values.
+    lambda2 : The eigenvalue counterpart, :math:`|\lambda_2| \le \sigma_2`.
+    effective_depth : Layers needed to shrink the detail to a target, from :math:`\sigma_2`.
 
     Notes
     -----
@@ -210,16 +275,30 @@ def sigma2(M: ArrayLike, *, assume_doubly_stochastic: bool | None = None) -> NDA
     :math:`10^{-16}`). The large-``n`` route stops when the residual places its value within
     :math:`10^{-12}` of a singular value of :math:`\hat A` (see :func:`detail_factor` for the
     one caveat: near-ties at the top) and falls back to ``dsyevx`` when it does not converge. ``J/n`` gives
-    exactly 0 and a permutation matrix exactly 1 on both routes. Defined in
-    :doc:`/book/01_dsm_detail_subspace`, used in every later chapter.
+    exactly 0 and a permutation matrix exactly 1 on both routes.
 
     Examples
     --------
+    :math:`\sigma_2` of a random doubly-stochastic matrix, checked against the SVD:
+
     >>> import numpy as np, homtrap
-    >>> float(homtrap.sigma2(np.array([[0.9, 0.1], [0.1, 0.9]])))  # doctest: +ELLIPSIS
-    0.8...
+    >>> M = homtrap.random_dsm(8, 1.0, rng=0)
+    >>> s = homtrap.sigma2(M)
+    >>> bool(np.isclose(s, np.linalg.svd(M, compute_uv=False)[1], rtol=1e-12))
+    True
+
+    For :math:`\begin{pmatrix} 0.9 & 0.1 \\ 0.1 & 0.9 \end{pmatrix}` it is :math:`0.9 - 0.1`;
+    the barycenter keeps no detail, a permutation all of it:
+
+    >>> round(float(homtrap.sigma2(np.array([[0.9, 0.1], [0.1, 0.9]]))), 6)
+    0.8
     >>> float(homtrap.sigma2(np.eye(3))), float(homtrap.sigma2(np.full((3, 3), 1 / 3)))
     (1.0, 0.0)
+
+    A batch gives one value per matrix:
+
+    >>> homtrap.sigma2(homtrap.random_dsm(5, 1.0, size=(2, 3), rng=0)).shape
+    (2, 3)
     """
     M = as_square_stack(M, "M", min_n=2)
     if assume_doubly_stochastic not in (None, True, False):
@@ -240,7 +319,7 @@ def sigma2(M: ArrayLike, *, assume_doubly_stochastic: bool | None = None) -> NDA
     return out.reshape(batch)[()]
 
 
-def detail_factor(M: ArrayLike) -> NDArray[np.float64]:
+def detail_factor(M: ArrayLike) -> NDArray[np.float64] | np.float64:
     r"""The detail factor :math:`\|PMP\|_2` of each matrix, :math:`P = I - J/n`.
 
     The largest factor by which the matrix can stretch a mean-free vector and keep only its
@@ -251,15 +330,19 @@ def detail_factor(M: ArrayLike) -> NDArray[np.float64]:
     for every :math:`x`, and :math:`\|P M_L\cdots M_1 x\|_2 \le \prod_\ell \|PM_\ell P\|_2 \|Px\|_2`;
     :math:`\sigma_2(M)` can be smaller than it. Valid for any real square matrix.
 
+    It is the per-layer factor of :func:`homtrap.diagnose`, which must also handle layers that
+    are only row-stochastic, such as attention (:prf:ref:`rem-row-stochastic`). Used in
+    :doc:`/book/18_case_sinkformers` and :doc:`/book/21_diagnose`.
+
     Parameters
     ----------
     M : array_like, shape (..., n, n)
-        Real square matrices, any ``n >= 1`` (``n = 1`` gives 0).
+        Real, finite square matrices, any ``n >= 1`` (``n = 1`` gives 0).
 
     Returns
     -------
-    ndarray, shape (...)
-        :math:`\|PMP\|_2` for each matrix (a float for a single matrix).
+    numpy.float64 or ndarray of float, shape (...)
+        :math:`\|PMP\|_2` for each matrix (a scalar for a single matrix).
 
     Raises
     ------
@@ -267,6 +350,12 @@ def detail_factor(M: ArrayLike) -> NDArray[np.float64]:
         If ``M`` is not a stack of square matrices or holds NaN/inf.
     TypeError
         If ``M`` is not a real numeric array.
+
+    See Also
+    --------
+    sigma2 : Equal for doubly-stochastic matrices.
+    centring_projector : :math:`P`.
+    diagnose : Uses it as the per-layer factor.
 
     Notes
     -----
@@ -321,12 +410,60 @@ def detail_factor(M: ArrayLike) -> NDArray[np.float64]:
     return out.reshape(batch)[()]
 
 
-def lambda2(M: ArrayLike) -> NDArray[np.float64]:
-    r"""Second-largest eigenvalue modulus :math:`|\lambda_2(M)|`.
+def lambda2(M: ArrayLike) -> NDArray[np.float64] | np.float64:
+    r"""Second-largest eigenvalue modulus :math:`|\lambda_2(M)|` of each matrix.
 
-    For a doubly-stochastic matrix this is the spectral radius of :math:`M - J/n`
-    (the eigenvalue 1 on :math:`\mathbf 1` is replaced by 0); otherwise the second entry of
-    the eigenvalue moduli sorted in decreasing order.
+    For a doubly-stochastic matrix this is the spectral radius of :math:`M - J/n` (the
+    eigenvalue 1 on :math:`\mathbf 1` is replaced by 0); otherwise the second entry of the
+    eigenvalue moduli sorted in decreasing order. On :math:`\mathcal B_n`,
+    :math:`|\lambda_2| \le \sigma_2` (:prf:ref:`prop-lambda-le-sigma`) and
+    :math:`|\lambda_2|^k \le \|M^k - J/n\|_2 \le \sigma_2^k` (:prf:ref:`thm-powers-sandwich`):
+    :math:`|\lambda_2|` is the asymptotic rate of tied-weight powers, :math:`\sigma_2` the
+    guaranteed rate of every stack. Used in :doc:`/book/01_dsm_detail_subspace`,
+    :doc:`/book/06_sigma2_vs_eigenvalues`, :doc:`/book/07_contraction_across_layers`,
+    :doc:`/book/08_effective_depth`, :doc:`/book/09_non_normality` and :doc:`/book/17_case_mhc`.
+
+    Parameters
+    ----------
+    M : array_like, shape (..., n, n)
+        Real, finite square matrices, ``n >= 2``. Matrices doubly stochastic within ``1e-9``
+        (line sums and entry signs) use the centred route.
+
+    Returns
+    -------
+    numpy.float64 or ndarray of float, shape (...)
+        :math:`|\lambda_2(M)|` for each matrix (a scalar for a single matrix).
+
+    Raises
+    ------
+    ValueError
+        If ``M`` is not a stack of square matrices with ``n >= 2`` or holds NaN/inf.
+    TypeError
+        If ``M`` is not a real numeric array.
+
+    See Also
+    --------
+    sigma2 : The worst-case contraction factor, an upper bound on :math:`|\lambda_2|`.
+    departure_from_normality : The two coincide for normal matrices.
+    power_distances : :math:`\|M^k - J/n\|_2`, between :math:`|\lambda_2|^k` and :math:`\sigma_2^k`.
+
+    Notes
+    -----
+    Eigenvalues come from ``numpy.linalg.eigvals`` (general, non-symmetric LAPACK routine). For a
+    non-normal matrix an eigenvalue can be sensitive to rounding, so :math:`|\lambda_2|` may
+    carry errors well above machine precision when :math:`M` is far from normal.
+
+    Examples
+    --------
+    A non-normal doubly-stochastic matrix, where :math:`|\lambda_2| < \sigma_2`:
+
+    >>> import numpy as np, homtrap
+    >>> M = np.array([[0.5, 0.5, 0.0], [0.25, 0.25, 0.5], [0.25, 0.25, 0.5]])
+    >>> round(float(homtrap.lambda2(M)), 6), round(float(homtrap.sigma2(M)), 6)
+    (0.25, 0.5)
+    >>> moduli = np.sort(np.abs(np.linalg.eigvals(M)))[::-1]  # independent check
+    >>> round(float(moduli[1]), 6)
+    0.25
     """
     M = as_square_stack(M, "M", min_n=2)
     batch, n = M.shape[:-2], M.shape[-1]
@@ -341,18 +478,60 @@ def lambda2(M: ArrayLike) -> NDArray[np.float64]:
     return out.reshape(batch)[()]
 
 
-def sigma2_gap(M: ArrayLike) -> NDArray[np.float64]:
-    r"""The gap :math:`1 - \sigma_2(M)^2` of a doubly-stochastic matrix, accurate near :math:`\sigma_2 = 1`.
+def sigma2_gap(M: ArrayLike) -> NDArray[np.float64] | np.float64:
+    r"""The gap :math:`1 - \sigma_2(M)^2` of each doubly-stochastic matrix, accurate near :math:`\sigma_2 = 1`.
 
     For :math:`M \in \mathcal B_n`, :math:`1 - \sigma_2^2` is the second-smallest eigenvalue
-    (algebraic connectivity) of the graph Laplacian of :math:`W = MM^\top` built from its
-    off-diagonal entries, which involves no cancellation; ``1 - sigma2(M)**2`` loses all
-    digits once :math:`1 - \sigma_2 \lesssim 10^{-16}`. Used in Part II (low temperature).
+    (algebraic connectivity) of the graph Laplacian of the weights :math:`W_{kl} = (MM^\top)_{kl}`,
+    :math:`k \ne l` (:prf:ref:`prop-lowtemp-fiedler`),
+
+    .. math::
+
+        1 - \sigma_2(M)^2 = \lambda_2(L), \qquad L_{kl} = -W_{kl}\ (k \ne l), \quad
+        L_{kk} = \sum_{l \ne k} W_{kl},
+
+    which involves no cancellation: ``1 - sigma2(M)**2`` loses all digits once
+    :math:`1 - \sigma_2 \lesssim 10^{-16}`, as happens at low temperature. The gap also sets the
+    speed of plain Sinkhorn (:prf:ref:`prop-lowtemp-linearised`). Used in
+    :doc:`/book/04_low_temperature`, :doc:`/book/17_case_mhc` and :doc:`/book/21_diagnose`.
 
     Parameters
     ----------
     M : array_like, shape (..., n, n)
-        Doubly-stochastic matrices (row and column sums within 1e-9 of one), ``n >= 2``.
+        Doubly-stochastic matrices (row and column sums within ``1e-9`` of one, entries
+        :math:`\ge -10^{-9}`), ``n >= 2``.
+
+    Returns
+    -------
+    numpy.float64 or ndarray of float, shape (...)
+        :math:`1 - \sigma_2(M)^2 \in [0, 1]` for each matrix (a scalar for a single matrix),
+        clipped below at 0.
+
+    Raises
+    ------
+    ValueError
+        If ``M`` is not doubly stochastic within ``1e-9``, is not a stack of square matrices with
+        ``n >= 2``, or holds NaN/inf.
+    TypeError
+        If ``M`` is not a real numeric array.
+
+    See Also
+    --------
+    sigma2 : :math:`\sigma_2` itself.
+    plain_sweeps_predicted : The sweeps plain Sinkhorn needs, from :math:`\sigma_2`.
+
+    Examples
+    --------
+    A matrix :math:`10^{-10}` away from the identity: the gap survives, the naive formula does
+    not.
+
+    >>> import numpy as np, homtrap
+    >>> d = 1e-10
+    >>> M = np.array([[1 - d, d], [d, 1 - d]])
+    >>> print(f"{float(homtrap.sigma2_gap(M)):.6e}")  # exact: 1 - (1 - 2d)^2 = 4d - 4d^2
+    4.000000e-10
+    >>> print(f"{4 * d - 4 * d**2:.6e}")
+    4.000000e-10
     """
     A = as_square_stack(M, "M", min_n=2)
     flat = A.reshape(-1, *A.shape[-2:])
@@ -367,21 +546,95 @@ def sigma2_gap(M: ArrayLike) -> NDArray[np.float64]:
     return np.clip(np.linalg.eigvalsh(lap)[..., 1], 0.0, None)[()]
 
 
-def sigma_rms(M: ArrayLike) -> NDArray[np.float64]:
-    r"""Root-mean-square singular value of a doubly-stochastic matrix on the detail subspace.
+def sigma_rms(M: ArrayLike) -> NDArray[np.float64] | np.float64:
+    r"""Root-mean-square singular value :math:`\sigma_{\mathrm{rms}}` of a doubly-stochastic matrix on the detail subspace.
 
-    .. math:: \sigma_{\mathrm{rms}}(M) = \sqrt{\frac{\|M\|_F^2 - 1}{n - 1}} = \sqrt{\frac{\|PMP\|_F^2}{n-1}},
+    .. math::
+
+        \sigma_{\mathrm{rms}}(M) = \sqrt{\frac{\|M\|_F^2 - 1}{n - 1}}
+        = \frac{\|PMP\|_F}{\sqrt{n-1}}
+        = \Bigl(\frac{1}{n-1}\sum_{k=2}^{n}\sigma_k(M)^2\Bigr)^{1/2},
 
     the factor by which a typical (uniformly random) detail vector contracts in mean square,
-    against the worst case :math:`\sigma_2` (Part I, Part III). Valid for doubly-stochastic ``M``.
+    against the worst case :math:`\sigma_2`; :math:`\sigma_{\mathrm{rms}} \le \sigma_2`. Used in
+    :doc:`/book/01_dsm_detail_subspace`, :doc:`/book/03_high_temperature`,
+    :doc:`/book/06_sigma2_vs_eigenvalues`, :doc:`/book/07_contraction_across_layers`,
+    :doc:`/book/08_effective_depth` and later chapters.
+
+    Parameters
+    ----------
+    M : array_like, shape (..., n, n)
+        Real, finite square matrices, ``n >= 2``. The formula assumes doubly-stochastic ``M``
+        (it is not checked); for other matrices the result has no meaning.
+
+    Returns
+    -------
+    numpy.float64 or ndarray of float, shape (...)
+        :math:`\sigma_{\mathrm{rms}}(M)` for each matrix (a scalar for a single matrix).
+
+    Raises
+    ------
+    ValueError
+        If ``M`` is not a stack of square matrices with ``n >= 2`` or holds NaN/inf.
+    TypeError
+        If ``M`` is not a real numeric array.
+
+    See Also
+    --------
+    sigma2 : The worst-case factor.
+
+    Examples
+    --------
+    >>> import numpy as np, homtrap
+    >>> M = homtrap.random_dsm(5, rng=0)
+    >>> s = np.linalg.svd(M, compute_uv=False)
+    >>> bool(np.isclose(homtrap.sigma_rms(M), np.sqrt(np.mean(s[1:] ** 2))))
+    True
+    >>> bool(homtrap.sigma_rms(M) <= homtrap.sigma2(M))
+    True
     """
     A = as_square_stack(M, "M", min_n=2)
     n = A.shape[-1]
     return np.sqrt(np.clip(((A * A).sum(axis=(-2, -1)) - 1.0) / (n - 1), 0.0, None))[()]
 
 
-def departure_from_normality(M: ArrayLike) -> NDArray[np.float64]:
-    r"""Commutator norm :math:`\|MM^\top - M^\top M\|_F` of each matrix (0 exactly for normal matrices)."""
+def departure_from_normality(M: ArrayLike) -> NDArray[np.float64] | np.float64:
+    r"""Commutator norm :math:`\operatorname{cm}(M) = \|MM^\top - M^\top M\|_F` of each matrix.
+
+    Zero exactly for normal matrices (:prf:ref:`def-normal`), for which
+    :math:`|\lambda_2| = \sigma_2`; the larger it is, the further the eigenvalues can be from the
+    singular values, and the longer powers of a layer can linger above :math:`|\lambda_2|^k`.
+    Used in :doc:`/book/06_sigma2_vs_eigenvalues` and :doc:`/book/09_non_normality`.
+
+    Parameters
+    ----------
+    M : array_like, shape (..., n, n)
+        Real, finite square matrices.
+
+    Returns
+    -------
+    numpy.float64 or ndarray of float, shape (...)
+        :math:`\operatorname{cm}(M) \ge 0` for each matrix (a scalar for a single matrix).
+
+    Raises
+    ------
+    ValueError
+        If ``M`` is not a stack of square matrices or holds NaN/inf.
+    TypeError
+        If ``M`` is not a real numeric array.
+
+    See Also
+    --------
+    lambda2 : Equals :func:`homtrap.sigma2` when this is 0 (doubly-stochastic ``M``).
+
+    Examples
+    --------
+    >>> import numpy as np, homtrap
+    >>> C = homtrap.circulant([0.5, 0.3, 0.2])  # circulants are normal
+    >>> M = np.array([[0.5, 0.5, 0.0], [0.25, 0.25, 0.5], [0.25, 0.25, 0.5]])
+    >>> round(float(homtrap.departure_from_normality(C)), 9), round(float(homtrap.departure_from_normality(M)), 6)
+    (0.0, 0.306186)
+    """
     A = as_square_stack(M, "M")
     At = np.swapaxes(A, -1, -2)
     return np.linalg.norm(A @ At - At @ A, axis=(-2, -1))[()]

@@ -1,9 +1,10 @@
-"""The implementations homtrap's solver is measured against, and a timer.
+"""The implementations homtrap's solver is measured against, and a timer (not part of the package).
 
 A reader who reuses homtrap would otherwise write the textbook loop or call POT
 :cite:p:`flamary2021pot`; the benchmarks (``benchmarks/bench.py``) and the appendix
 :doc:`/book/appendix_performance` run those peers on the same inputs, in the same process, and
-check that they agree before reporting any time.
+check that they agree before reporting any time. The appendix imports this file from the
+repository's ``benchmarks/`` folder (on Colab it downloads it from the release it pins).
 """
 
 from __future__ import annotations
@@ -16,39 +17,11 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from .sinkhorn import sinkhorn_solve
-from .subspace import marginal_error
+from homtrap import marginal_error, sinkhorn_solve
 
 __all__ = [
-    "best_time", "compare_solvers", "each", "markdown_table", "naive_sinkhorn", "pot_sinkhorn", "stored_benchmarks",
-    "worst_marginal_error",
+    "best_time", "compare_solvers", "each", "markdown_table", "naive_sinkhorn", "pot_sinkhorn", "worst_marginal_error",
 ]
-
-#: the benchmark results the appendix shows, shipped with the package (``homtrap/data``)
-BENCHMARKS_FILE = "benchmarks.json"
-
-
-def stored_benchmarks() -> dict[str, Any]:
-    """The tables of the last full benchmark run, as stored by ``benchmarks/bench.py --json``.
-
-    The file ships inside the package (``homtrap/data/benchmarks.json``), so the appendix
-    finds it wherever homtrap is installed: a checkout, Binder, Colab.
-
-    Returns
-    -------
-    dict
-        ``{"meta": [...], "sweep": [...], "e2e": [...], ...}``: lists of rows per table.
-
-    Examples
-    --------
-    >>> bench = stored_benchmarks()
-    >>> sorted(bench)[:3]
-    ['e2e', 'fig1', 'meta']
-    """
-    import json
-    from importlib.resources import files
-
-    return json.loads(files("homtrap").joinpath("data", BENCHMARKS_FILE).read_text(encoding="utf-8"))
 
 
 def naive_sinkhorn(G: NDArray[np.float64], T: float, tol: float = 1e-9, max_iter: int = 10_000) -> tuple[NDArray[np.float64], int]:

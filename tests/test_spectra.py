@@ -1,4 +1,4 @@
-"""Tests for homtrap.sigma2, homtrap.lambda2 and homtrap.singular_values.
+"""Tests of homtrap._spectra: sigma2, lambda2, singular_values, detail_factor, sigma2_gap and friends.
 
 Oracles: numpy's SVD and eigenvalues, closed forms (2x2 DSMs, permutations, J/n,
 circulants, the primitive-but-sigma2=1 counterexample of Remark C) and the statements
@@ -14,6 +14,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import homtrap as ht
+from _helpers import dsm_and_vector, naive_detail_factor, naive_softmax, perm_matrix, sinkhorn_dsms
 
 pytestmark = pytest.mark.filterwarnings("error::RuntimeWarning")
 
@@ -31,13 +32,6 @@ def eig_lambda2(M):
     return np.sort(np.abs(np.linalg.eigvals(M)), axis=-1)[..., ::-1][..., 1]
 
 
-def perm_matrix(perm):
-    n = len(perm)
-    P = np.zeros((n, n))
-    P[np.arange(n), perm] = 1.0
-    return P
-
-
 def circulant_dsm(c):
     """Circulant matrix with first row c (c >= 0, sum 1): row i is c rolled by i."""
     return np.stack([np.roll(c, i) for i in range(len(c))])
@@ -47,18 +41,6 @@ def birkhoff_mixture(rng, n, k):
     """An exact DSM built without Sinkhorn: a convex combination of k random permutations."""
     w = rng.dirichlet(np.ones(k))
     return sum(wi * perm_matrix(rng.permutation(n)) for wi in w)
-
-
-log_temperatures = st.floats(np.log(0.05), np.log(50.0)).map(np.exp)
-
-
-@st.composite
-def sinkhorn_dsms(draw):
-    n = draw(st.integers(2, 8))
-    T = draw(log_temperatures)
-    seed = draw(st.integers(0, 2**32 - 1))
-    G = np.random.default_rng(seed).standard_normal((n, n))
-    return ht.sinkhorn(G, T)
 
 
 @st.composite
@@ -308,21 +290,9 @@ def test_sigma2_exact_at_the_extremes_on_both_eigen_routes(n):
 # Oracles: np.linalg.norm(P M P, 2) and np.linalg.svd (dense LAPACK), and matrices built
 # as J/n + U diag(s) V^T with U, V orthonormal in the mean-free subspace, whose detail
 # factor is s[0] by construction. The large-n (Lanczos) route promises 1e-9 * max(1, value)
-# (homtrap.spectral.detail_factor, Notes): that is the tolerance used for it.
+# (homtrap.detail_factor, Notes): that is the tolerance used for it.
 LARGE_TOL = 1e-9
-N_LARGE = ht.spectral._LANCZOS_MIN_N  # first size on the Lanczos route
-
-
-def naive_detail_factor(M):
-    """||P M P||_2 with P = I - J/n formed explicitly, by numpy's dense 2-norm (an SVD)."""
-    n = M.shape[-1]
-    P = np.eye(n) - np.full((n, n), 1.0 / n)
-    return np.linalg.norm(P @ M @ P, 2)
-
-
-def naive_softmax(S):
-    E = np.exp(S - S.max(axis=-1, keepdims=True))
-    return E / E.sum(axis=-1, keepdims=True)
+N_LARGE = ht._spectra._LANCZOS_MIN_N  # first size on the Lanczos route
 
 
 def mean_free_frame(n, rng, first=None):
@@ -354,7 +324,7 @@ def test_detail_factor_of_dsm_is_sigma2(n):
     assert float(ht.detail_factor(M)) == pytest.approx(ref, abs=tol * max(1.0, ref))
     assert float(ht.sigma2(M)) == pytest.approx(ref, abs=tol * max(1.0, ref))
     if n >= N_LARGE:  # the value came from Lanczos itself, not from its dense fallback
-        lanczos = ht.spectral._lanczos_norm(M - 1.0 / n)
+        lanczos = ht._spectra._lanczos_norm(M - 1.0 / n)
         assert lanczos is not None and lanczos == pytest.approx(ref, abs=LARGE_TOL * max(1.0, ref))
 
 
@@ -423,8 +393,8 @@ def test_large_route_falls_back_to_dense_when_lanczos_does_not_converge(monkeypa
     """Two Lanczos steps cannot reach the residual target: the dense route must give the value."""
     M = ht.random_dsm(N_LARGE, 1.0, rng=1100)
     ref = svd_sigma2(M)
-    monkeypatch.setattr(ht.spectral, "_LANCZOS_MAX_STEPS", 2)
-    assert ht.spectral._lanczos_norm(M - 1.0 / N_LARGE) is None  # control: Lanczos alone gives up
+    monkeypatch.setattr(ht._spectra, "_LANCZOS_MAX_STEPS", 2)
+    assert ht._spectra._lanczos_norm(M - 1.0 / N_LARGE) is None  # control: Lanczos alone gives up
     assert float(ht.detail_factor(M)) == pytest.approx(ref, abs=1e-12)
     assert float(ht.sigma2(M)) == pytest.approx(ref, abs=1e-12)
 
@@ -466,23 +436,45 @@ def test_detail_factor_small_batches_equal_looping():
 
 
 @pytest.mark.parametrize(
-    "bad, exc",
+    "bad, exc, problem",
     [
-        (np.ones((3, 4)), ValueError),
-        (np.ones(3), ValueError),
-        (np.array([[1.0, np.nan], [0.0, 1.0]]), ValueError),
-        (np.array([[1.0, np.inf], [0.0, 1.0]]), ValueError),
-        (np.eye(2) + 0j, TypeError),
-        (np.array([["a", "b"], ["c", "d"]]), TypeError),
-        (np.eye(2, dtype=bool), TypeError),
-        (np.zeros((0, 0)), ValueError),
+        (np.ones((3, 4)), ValueError, r"must be square in its last two axes, got shape \(3, 4\)"),
+        (np.ones(3), ValueError, r"must have at least 2 dimensions \(\.\.\., n, n\), got shape \(3,\)"),
+        (np.array([[1.0, np.nan], [0.0, 1.0]]), ValueError, r"must be finite; found 1 NaN/inf"),
+        (np.array([[1.0, np.inf], [0.0, 1.0]]), ValueError, r"must be finite; found 1 NaN/inf"),
+        (np.eye(2) + 0j, TypeError, r"must be real, got a complex array"),
+        (np.array([["a", "b"], ["c", "d"]]), TypeError, r"must be a real numeric array, got dtype <U1"),
+        (np.eye(2, dtype=bool), TypeError, r"must be a real numeric array, got a boolean array"),
+        (np.zeros((0, 0)), ValueError, r"must not be empty, got shape \(0, 0\)"),
     ],
+    ids=["non-square", "1-D", "nan", "inf", "complex", "str", "bool", "empty"],
 )
-def test_detail_factor_bad_input_names_argument(bad, exc):
-    with pytest.raises(exc, match=r"\bM\b"):
+def test_detail_factor_bad_input_names_argument(bad, exc, problem):
+    with pytest.raises(exc, match=rf"\bM {problem}"):
         ht.detail_factor(bad)
 
 
 def test_sigma2_bad_flag_names_argument():
-    with pytest.raises(TypeError, match="assume_doubly_stochastic"):
+    with pytest.raises(TypeError, match=r"\bassume_doubly_stochastic must be None, True or False, got 'yes'"):
         ht.sigma2(np.eye(3), assume_doubly_stochastic="yes")
+
+
+# ---------------------------------------------------------------------------- Lemma 2 on vectors
+@given(dsm_and_vector())
+def test_detail_contraction_by_sigma2(Mx):
+    """Lemma 2: ||M x_perp|| <= sigma2(M) ||x_perp||."""
+    M, x = Mx
+    xp = ht.detail(x)
+    assert np.linalg.norm(M @ xp) <= float(ht.sigma2(M)) * np.linalg.norm(xp) + 1e-9 * max(1, np.abs(x).max())
+
+
+# ------------------------------------------------------------------------------------ sigma2_gap
+def test_sigma2_gap_accurate_where_sigma2_rounds_to_one():
+    M = ht.random_dsm(8, 0.5, size=5, rng=8)
+    np.testing.assert_allclose(ht.sigma2_gap(M), 1 - ht.sigma2(M) ** 2, atol=1e-12)
+    eps = 1e-20  # a 2x2 DSM with sigma2 = 1 - 2 eps: 1 - sigma2^2 = 4 eps - 4 eps^2
+    M2 = np.array([[1 - eps, eps], [eps, 1 - eps]])
+    assert ht.sigma2(M2) == 1.0  # rounding
+    assert ht.sigma2_gap(M2) == pytest.approx(4 * eps, rel=1e-9)
+    with pytest.raises(ValueError, match=r"\bM must be doubly stochastic \(row and column sums within 1e-9 of one, entries >= 0\)"):
+        ht.sigma2_gap(np.ones((3, 3)))

@@ -1,6 +1,12 @@
-"""The Sinkhorn projection onto the Birkhoff polytope.
+r"""The Sinkhorn projection onto the Birkhoff polytope: the production solver.
 
-Used by every chapter; introduced in :doc:`book/01_dsm_detail_subspace`.
+The object is Sinkhorn's map :math:`G \mapsto S(\exp(G/T))`, the unique doubly-stochastic
+matrix :math:`\operatorname{diag}(a)\exp(G/T)\operatorname{diag}(b)`: :func:`sinkhorn` returns
+the matrix, :func:`sinkhorn_solve` the matrix with its scalings and per-matrix diagnostics
+(:class:`SinkhornResult`); :class:`ConvergenceWarning` and :class:`ConvergenceError` report a
+missed tolerance. Introduced in :doc:`/book/01_dsm_detail_subspace` and used by nearly every
+chapter; :doc:`/book/02_maximum_entropy` shows what it maximises, :doc:`/book/04_low_temperature`
+and :doc:`/book/appendix_performance` how the solver stays fast at low temperature.
 """
 
 from __future__ import annotations
@@ -64,16 +70,61 @@ def _blas_controller() -> ThreadpoolController:
 
 
 class ConvergenceWarning(RuntimeWarning):
-    """Issued when Sinkhorn did not reach the requested tolerance."""
+    """Issued by :func:`sinkhorn` (``on_failure="warn"``, the default) when some matrix missed ``tol``.
+
+    The message gives the number of matrices that missed, the worst marginal error and the
+    budget; :func:`sinkhorn_solve` gives the per-matrix diagnostics.
+
+    See Also
+    --------
+    ConvergenceError : raised instead with ``on_failure="raise"``.
+
+    Notes
+    -----
+    The book's chapters solve to tolerance and never see it; see :doc:`/book/04_low_temperature`
+    for the temperatures at which a solver can run out of budget.
+
+    Examples
+    --------
+    Two iterations at a low temperature are not enough:
+
+    >>> import warnings
+    >>> import numpy as np, homtrap
+    >>> G = np.random.default_rng(0).standard_normal((5, 5))
+    >>> with warnings.catch_warnings(record=True) as caught:
+    ...     warnings.simplefilter("always")
+    ...     M = homtrap.sinkhorn(G, 0.05, max_iter=2)
+    >>> caught[0].category is homtrap.ConvergenceWarning
+    True
+    """
 
 
 class ConvergenceError(RuntimeError):
-    """Raised by ``sinkhorn(..., on_failure="raise")`` when Sinkhorn did not converge."""
+    """Raised by ``sinkhorn(..., on_failure="raise")`` when some matrix missed ``tol``.
+
+    See Also
+    --------
+    ConvergenceWarning : the default, a warning instead of an error.
+
+    Notes
+    -----
+    The book's chapters solve to tolerance and never see it; see :doc:`/book/04_low_temperature`.
+
+    Examples
+    --------
+    >>> import numpy as np, homtrap
+    >>> G = np.random.default_rng(0).standard_normal((5, 5))
+    >>> try:
+    ...     homtrap.sinkhorn(G, 0.05, max_iter=2, on_failure="raise")
+    ... except homtrap.ConvergenceError as exc:
+    ...     print(str(exc)[:45])
+    Sinkhorn did not converge for 1 of 1 matrices
+    """
 
 
 @dataclass(frozen=True)
 class SinkhornResult:
-    """Outcome of :func:`sinkhorn_solve`, with the diagnostics of every matrix.
+    r"""Outcome of :func:`sinkhorn_solve`, with the diagnostics of every matrix.
 
     Attributes
     ----------
@@ -91,6 +142,29 @@ class SinkhornResult:
         ``marginal_error <= tol``.
     tol : float
         The requested tolerance.
+    all_converged : bool
+        Property: ``True`` when every matrix met the tolerance.
+
+    See Also
+    --------
+    sinkhorn_solve : returns it.
+
+    Notes
+    -----
+    Read in :doc:`/book/02_maximum_entropy`, :doc:`/book/04_low_temperature` and
+    :doc:`/book/appendix_performance` (via :func:`sinkhorn_solve`).
+
+    Examples
+    --------
+    The scalings reproduce the matrix, :math:`M = \operatorname{diag}(e^{u})\,\exp(G/T)\,\operatorname{diag}(e^{v})`:
+
+    >>> import numpy as np, homtrap
+    >>> G = np.random.default_rng(0).standard_normal((5, 5))
+    >>> res = homtrap.sinkhorn_solve(G, 0.5)
+    >>> bool(res.all_converged), bool(res.marginal_error <= 1e-12)
+    (True, True)
+    >>> bool(np.allclose(res.matrix, np.exp(G / 0.5 + res.log_u[:, None] + res.log_v[None, :]), rtol=1e-12))
+    True
     """
 
     matrix: NDArray[np.float64]
@@ -274,6 +348,13 @@ def sinkhorn_solve(
     See Also
     --------
     sinkhorn : returns only the matrix and warns if it did not converge.
+    homtrap.plain_sinkhorn : the textbook iteration, the readable reference.
+
+    Notes
+    -----
+    Used in :doc:`/book/02_maximum_entropy`, :doc:`/book/03_high_temperature`,
+    :doc:`/book/04_low_temperature`, :doc:`/book/05_figure1`, :doc:`/book/19_next_checks`,
+    :doc:`/book/20_open_questions` and :doc:`/book/appendix_performance`.
 
     Examples
     --------
@@ -281,6 +362,15 @@ def sinkhorn_solve(
     >>> res = homtrap.sinkhorn_solve(np.array([[2.0, 0.0], [0.0, 1.0]]), 0.5)
     >>> bool(res.all_converged), np.round(res.matrix.sum(axis=0), 12).tolist()
     (True, [1.0, 1.0])
+
+    An independent check: the textbook iteration reaches the same matrix.
+
+    >>> M = np.exp(np.array([[2.0, 0.0], [0.0, 1.0]]) / 0.5)
+    >>> for _ in range(200):
+    ...     M = M / M.sum(axis=1, keepdims=True)
+    ...     M = M / M.sum(axis=0, keepdims=True)
+    >>> bool(np.allclose(res.matrix, M, atol=1e-12))
+    True
     """
     G = as_square_stack(logits, "logits", check_finite=False)
     lo, hi = finite_range(G, "logits")
@@ -373,6 +463,18 @@ def sinkhorn(
     ndarray, shape (..., n, n)
         Non-negative matrices whose row and column sums are within ``tol`` of one.
 
+    Raises
+    ------
+    TypeError, ValueError
+        As :func:`sinkhorn_solve`; ``ValueError`` also for an unknown ``on_failure``.
+    ConvergenceError
+        With ``on_failure="raise"``, if some matrix misses ``tol``.
+
+    Warns
+    -----
+    ConvergenceWarning
+        With ``on_failure="warn"`` (the default), if some matrix misses ``tol``.
+
     See Also
     --------
     sinkhorn_solve : the same computation with potentials and diagnostics.
@@ -388,6 +490,9 @@ def sinkhorn(
     >>> M = homtrap.sinkhorn(np.zeros((3, 3)))
     >>> np.allclose(M, 1 / 3)
     True
+    >>> Ms = homtrap.sinkhorn(np.random.default_rng(0).standard_normal((4, 6, 6)), 0.3)  # a batch
+    >>> Ms.shape, bool(np.all(homtrap.marginal_error(Ms) <= 1e-12))
+    ((4, 6, 6), True)
     """
     if on_failure not in ("warn", "raise", "ignore"):
         raise ValueError(f"on_failure must be 'warn', 'raise' or 'ignore', got {on_failure!r}")

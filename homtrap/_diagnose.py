@@ -18,12 +18,18 @@ for a top right singular vector, and for a stack of row-stochastic layers
 :math:`PMP = M - J/n`, whose norm is :math:`\sigma_2` (Lemma 2). If the rows do not sum to
 one, :math:`PMx = PMPx + \bar x\, PM\mathbf 1` and the mean :math:`\bar x` of the input leaks
 into the detail: no bound in terms of :math:`\|Px\|` holds, and :func:`diagnose` withholds
-its depth statements. Used in Part VI.
+its depth statements.
+
+Used in :doc:`/book/21_diagnose` (where these statements are proved,
+:prf:ref:`prop-diagnose-guarantees`), :doc:`/book/17_case_mhc` and
+:doc:`/book/22_tradeoff_map`.
 """
 
 from __future__ import annotations
 
 import enum
+import types
+import warnings
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -31,13 +37,13 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 from scipy.optimize import linear_sum_assignment
 
-from ._validation import as_square_stack, check_int, check_positive_scalar
-from .depth import effective_depth_product
-from .spectral import detail_factor as _detail_factor
-from .spectral import sigma2 as _sigma2
-from .subspace import entropy
+from ._validation import as_square_stack, check_int, check_positive_scalar, renamed_arguments
+from ._depth import cyclic_effective_depth, effective_depth_product
+from ._spectra import detail_factor as _detail_factor
+from ._spectra import sigma2 as _sigma2
+from ._birkhoff import entropy
 
-__all__ = ["Diagnosis", "Verdict", "diagnose"]
+__all__ = ["DIAGNOSE_DEFAULTS", "Diagnosis", "Verdict", "diagnose"]
 
 #: default of ``homogenising``: a layer with detail factor below it keeps less than 10 % of any detail
 HOMOGENISING = 0.1
@@ -45,12 +51,15 @@ HOMOGENISING = 0.1
 FROZEN = 0.99
 #: default of ``ds_tol``: row or column sums further than this from one are "not doubly stochastic"
 DS_TOL = 1e-6
-#: the name of ``DS_TOL`` in homtrap 0.2.0
-NOT_DS = DS_TOL
 #: default of ``dense_max_n``: largest n for which the O(n^3) fields (|lambda_2|, distance to a permutation) are computed
 DENSE_MAX_N = 512
 #: values below this (absolute; every printed quantity is a fraction of order one) are printed as "below 1e-11"
 RESOLUTION = 1e-11
+#: the defaults of :func:`diagnose`'s keywords and its printing resolution, read-only
+DIAGNOSE_DEFAULTS = types.MappingProxyType({
+    "target": 0.01, "homogenising": HOMOGENISING, "frozen": FROZEN, "ds_tol": DS_TOL, "dense_max_n": DENSE_MAX_N,
+    "resolution": RESOLUTION,
+})
 #: marginal errors up to this are treated as exact where an identity needs exact sums (as homtrap.sigma2 does)
 _LEMMA2_ATOL = 1e-9
 #: a stack whose detail left is within this of one keeps some detail at full size
@@ -61,7 +70,56 @@ class Verdict(enum.Enum):
     """The findings :func:`diagnose` can report; ``verdict.description`` is the plain-language rule.
 
     Members are listed in the order in which a report lists them. :meth:`Diagnosis.explain`
-    adds the numbers of a given stack.
+    adds the numbers of a given stack (:prf:ref:`def-diagnose-verdicts`).
+
+    Attributes
+    ----------
+    NOT_DOUBLY_STOCHASTIC
+        A row or column sum differs from one by more than ``ds_tol``.
+    NOT_ROW_STOCHASTIC
+        A row sum differs from one by more than ``ds_tol``; the depth, trap, stagnation and
+        collapse verdicts are withheld.
+    HOMOGENEITY_TRAP
+        Every layer's detail factor is below ``homogenising``.
+    KEEPS_DETAIL
+        Every layer's detail factor is above ``frozen``.
+    DEPTH_BOUND
+        The detail of any input shrinks to ``target`` within the effective depth.
+    NO_DEPTH_BOUND
+        The product of the detail factors never falls below ``target``.
+    DETAIL_PRESERVED
+        Some detail passes the whole stack at full size.
+    DETAIL_GROWS
+        Some detail leaves the stack larger than it entered.
+    RESIDUAL_STAGNATION
+        A 1-Lipschitz residual branch changes the detail by less than ``homogenising`` per layer.
+    GAIN_ABOVE_ONE
+        The composite's Amax gain exceeds ``1 + ds_tol``.
+    ORTHOGONAL_COLLAPSE
+        Spectral SNR at most 1/8 after the stack (Theorem 1 forces collapse).
+    NO_FORCED_COLLAPSE
+        Spectral SNR above 1/8.
+    description : str
+        Property of every member: the rule in plain language.
+
+    See Also
+    --------
+    diagnose : the function that reports them.
+    Diagnosis.has : whether a report (or each stack of a batch) carries a verdict.
+
+    Notes
+    -----
+    Used in :doc:`/book/21_diagnose`.
+
+    Examples
+    --------
+    >>> import homtrap
+    >>> v = homtrap.Verdict.HOMOGENEITY_TRAP
+    >>> v.name, v.description[:40]
+    ('HOMOGENEITY_TRAP', 'every layer keeps less than the fraction')
+    >>> d = homtrap.diagnose(homtrap.random_dsm(8, 0.3, size=3, rng=0))
+    >>> d.has(v) == (v in d.verdicts)
+    True
     """
 
     NOT_DOUBLY_STOCHASTIC = "a row or column sum differs from one by more than ds_tol"
@@ -71,8 +129,8 @@ class Verdict(enum.Enum):
     )
     HOMOGENEITY_TRAP = "every layer keeps less than the fraction homogenising of any detail (detail factor ||PMP||_2)"
     KEEPS_DETAIL = "every layer keeps more than the fraction frozen of some detail direction (detail factor ||PMP||_2)"
-    DEPTH_BOUND = "the detail of any input shrinks to eps of its size within the effective depth, at worst"
-    NO_DEPTH_BOUND = "the product of the detail factors never falls below eps: no depth at which the detail is sure to vanish"
+    DEPTH_BOUND = "the detail of any input shrinks to the fraction target of its size within the effective depth, at worst"
+    NO_DEPTH_BOUND = "the product of the detail factors never falls below target: no depth at which the detail is sure to vanish"
     DETAIL_PRESERVED = "some detail passes the whole stack at full size (e.g. permutation layers)"
     DETAIL_GROWS = "some detail leaves the stack larger than it entered (possible for row-stochastic layers only)"
     RESIDUAL_STAGNATION = "residual updates stagnate: a 1-Lipschitz branch changes the detail by less than homogenising per layer"
@@ -155,8 +213,8 @@ class Diagnosis:
         outside (negative if entries exceed one).
     row_stochastic : bool or ndarray
         Every layer's row error is at most ``ds_tol``: the hypothesis of every bound below.
-    eps : float
-        Target used for the depths.
+    target : float
+        Target detail fraction :math:`\varepsilon` used for the depths.
     effective_depth : float or ndarray
         :math:`\min\{D : \prod_{j \le m} f_j \le \varepsilon \text{ for all } m \ge D\}` for the
         clipped detail factors :math:`f_j` of the stack repeated cyclically (``inf`` if never);
@@ -184,6 +242,33 @@ class Diagnosis:
         The findings, in the order of :class:`Verdict`; for a batch, those of at least one stack.
     thresholds : dict
         The ``homogenising``, ``frozen`` and ``ds_tol`` used.
+
+    See Also
+    --------
+    diagnose : builds it.
+    Verdict : the findings.
+
+    Notes
+    -----
+    Used in :doc:`/book/17_case_mhc`, :doc:`/book/21_diagnose` (:prf:ref:`def-diagnosis`) and
+    :doc:`/book/22_tradeoff_map`.
+
+    Examples
+    --------
+    Six Sinkhorn layers at temperature one: the detail left after the stack is the norm of
+    :math:`P M_6 \cdots M_1 P`, here checked against a direct computation.
+
+    >>> import numpy as np, homtrap
+    >>> M = homtrap.random_dsm(4, 1.0, size=6, rng=0)
+    >>> d = homtrap.diagnose(M)
+    >>> d.verdicts
+    (<Verdict.DEPTH_BOUND: 'the detail of any input shrinks to the fraction target of its size within the effective depth, at worst'>,)
+    >>> prod = M[5] @ M[4] @ M[3] @ M[2] @ M[1] @ M[0]
+    >>> P = homtrap.centring_projector(4)
+    >>> bool(abs(d.detail_left - np.linalg.norm(P @ prod @ P, 2)) < 1e-12)
+    True
+    >>> d.summary_rows()[0]
+    ('matrix size n, layers L', '4, 6')
     """
 
     n: int
@@ -201,7 +286,7 @@ class Diagnosis:
     distance_to_permutation: NDArray[np.float64] | None
     entropy_ratio: NDArray[np.float64]
     row_stochastic: Any
-    eps: float
+    target: float
     effective_depth: Any
     detail_left: Any
     detail_profile: NDArray[np.float64]
@@ -213,6 +298,12 @@ class Diagnosis:
     residual_change_bound: Any
     verdicts: tuple[Verdict, ...] = ()
     thresholds: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def eps(self) -> float:
+        """Deprecated name of ``target`` (homtrap 0.3)."""
+        warnings.warn("Diagnosis.eps is now called .target; .eps will be removed", DeprecationWarning, stacklevel=2)
+        return self.target
     _stacks: tuple[Diagnosis, ...] = field(default=(), repr=False, compare=False)
     _notes: tuple[str, ...] = field(default=(), repr=False, compare=False)
 
@@ -227,7 +318,13 @@ class Diagnosis:
         return self._stacks[int(flat)]
 
     def has(self, verdict: Verdict) -> Any:
-        """Whether the report carries ``verdict``: a bool, or a bool array of shape ``batch_shape``."""
+        """Whether the report carries ``verdict``: a bool, or a bool array of shape ``batch_shape``.
+
+        Raises
+        ------
+        TypeError
+            If ``verdict`` is not a :class:`Verdict` member.
+        """
         if not isinstance(verdict, Verdict):
             raise TypeError(f"verdict must be a homtrap.Verdict member, got {type(verdict).__name__}")
         if not self.batch_shape:
@@ -260,7 +357,7 @@ class Diagnosis:
             ("entropy / (n log n)", _range(self.entropy_ratio)),
             ("Amax gain of a layer, forward", _range(self.layer_amax_forward)),
             ("Amax gain of a layer, backward", _range(self.layer_amax_backward)),
-            (f"effective depth D_eff({_fmt(self.eps)})", _range(self.effective_depth)),
+            (f"effective depth D_eff({_fmt(self.target)})", _range(self.effective_depth)),
             ("detail left after the stack", _range(self.detail_left)),
             ("max_k ||M_k...M_1||_2", _range(self.max_product_norm)),
             ("Amax gain of the stack, forward", _range(self.amax_forward)),
@@ -397,51 +494,9 @@ def _partial_products(X: NDArray[np.float64]) -> NDArray[np.float64]:
     return out
 
 
-def _cyclic_effective_depth(f: NDArray[np.float64], eps: float) -> float:
-    r"""Smallest D with :math:`\prod_{j \le m} f_j \le \varepsilon` for every :math:`m \ge D`, the stack repeated cyclically.
-
-    For factors at most one the products are non-increasing and this is the first crossing
-    (computed as in :prf:ref:`prop-diagnose-guarantees`, never more than ``2L`` factors). With
-    factors above one (possible for row-stochastic layers) the running maximum over the next
-    cycle, :math:`R_m = \max_{0 \le t < L} S_{m+t}` of the log-products :math:`S`, is
-    non-increasing when the cycle's log-product :math:`c` is negative and satisfies
-    :math:`R_{m+L} = R_m + c`; ``D`` is the first ``m`` with :math:`R_m \le \ln\varepsilon`.
-    """
-    with np.errstate(divide="ignore"):
-        logs = np.log(f)
-    L = f.size
-    cycle = logs.sum()
-    if np.all(f <= 1.0):
-        if cycle == 0.0:
-            return np.inf
-        if cycle == -np.inf or cycle <= np.log(eps):
-            return float(effective_depth_product(f, eps))
-        full = max(0, int(np.floor(np.log(eps) / cycle)) - 1)  # whole cycles that surely stay above eps
-        rest = np.log(eps) - full * cycle
-        partial = np.cumsum(np.tile(logs, 2))
-        return float(full * L + int(np.argmax(partial <= rest)) + 1)
-    if cycle > 0.0:
-        return np.inf
-    S = np.cumsum(np.tile(logs, 3))  # S[m - 1] = log-product of the first m factors, m = 1 .. 3L
-    R = np.array([S[m - 1:m - 1 + L].max() for m in range(1, 2 * L + 1)])  # R_m, m = 1 .. 2L
-    target = np.log(eps)
-    if cycle == 0.0 or cycle == -np.inf:
-        hit = np.flatnonzero(R[:L] <= target)
-        if hit.size:
-            return float(hit[0] + 1)
-        return np.inf if cycle == 0.0 else float(np.flatnonzero(R <= target)[0] + 1)
-    # cycle < 0: R_{iL + j} = i c + R_j; skip the cycles that surely stay above the target
-    full = max(0, int(np.floor((target - R[:L].max()) / cycle)) - 1)
-    hit = np.flatnonzero(full * cycle + R <= target)
-    while hit.size == 0:  # pragma: no cover - the floor above leaves at most two cycles to search
-        full += 1
-        hit = np.flatnonzero(full * cycle + R <= target)
-    return float(full * L + hit[0] + 1)
-
-
 # ---------------------------------------------------------------------- verdicts of one stack
 def _judge(n: int, f: NDArray[np.float64], row_err: NDArray[np.float64], col_err: NDArray[np.float64], left: float,
-           amax_f: float, amax_b: float, pnorm: float, *, eps: float, nu: float | None, x_norm: float | None,
+           amax_f: float, amax_b: float, pnorm: float, *, target: float, nu: float | None, x_norm: float | None,
            h: float, fz: float, tol: float) -> tuple[dict[str, Any], list[tuple[Verdict, str]]]:
     """The per-stack numbers that depend on the thresholds, and the verdicts with their explanations."""
     row_st_l, col_st_l = row_err <= tol, col_err <= tol
@@ -449,14 +504,14 @@ def _judge(n: int, f: NDArray[np.float64], row_err: NDArray[np.float64], col_err
     merr = np.maximum(row_err, col_err)
     row_st = bool(np.all(row_st_l))
     fbar = np.where(ds_l, np.minimum(f, 1.0), f)  # DS layers: f <= 1 is a theorem, any excess is rounding
-    d_eff = _cyclic_effective_depth(fbar, eps)
+    d_eff = cyclic_effective_depth(fbar, target)
     res_bound = float(np.prod(1.0 + fbar) - 1.0)
     snr = coll = None
     if nu is not None:
         gamma0 = x_norm / (nu * np.sqrt(n - 1))
         snr = float(np.prod(fbar) * gamma0)
         # layers (the stack repeated cyclically) until 8 gamma <= 1 for good, counted exactly
-        coll = 0.0 if 8 * gamma0 <= 1 else _cyclic_effective_depth(fbar, min(1.0 / (8 * gamma0), 1 - 1e-16))
+        coll = 0.0 if 8 * gamma0 <= 1 else cyclic_effective_depth(fbar, min(1.0 / (8 * gamma0), 1 - 1e-16))
     found: list[tuple[Verdict, str]] = []
 
     def add(v: Verdict, text: str) -> None:
@@ -484,10 +539,10 @@ def _judge(n: int, f: NDArray[np.float64], row_err: NDArray[np.float64], col_err
             add(Verdict.KEEPS_DETAIL, f"every layer keeps more than {_fmt(100 * fz)}% of some detail direction "
                 "(near-permutation layers, as at low temperature, or weakly coupled blocks)")
         elif np.isfinite(d_eff):
-            add(Verdict.DEPTH_BOUND, f"detail shrinks to {_fmt(eps)} of its size within {_fmt(d_eff)} layers at worst "
+            add(Verdict.DEPTH_BOUND, f"detail shrinks to {_fmt(target)} of its size within {_fmt(d_eff)} layers at worst "
                 f"(bound for {kind} layers)")
         else:
-            add(Verdict.NO_DEPTH_BOUND, f"the product of the detail factors never falls below {_fmt(eps)}")
+            add(Verdict.NO_DEPTH_BOUND, f"the product of the detail factors never falls below {_fmt(target)}")
         if left > 1.0 + _PRESERVED_TOL:
             add(Verdict.DETAIL_GROWS, f"some detail leaves the stack {_fmt(left)} times larger (detail factors up to "
                 f"{_fmt(f.max())}; row-stochastic layers can amplify detail)")
@@ -528,10 +583,11 @@ def _unit_scalar(x: Any, name: str) -> float:
     return value
 
 
+@renamed_arguments(eps="target")
 def diagnose(
     M: ArrayLike,
     *,
-    eps: float = 0.01,
+    target: float = 0.01,
     noise_std: float | None = None,
     detail_norm: float | None = None,
     homogenising: float = HOMOGENISING,
@@ -559,8 +615,8 @@ def diagnose(
     M : array_like, shape (n, n), (L, n, n) or (..., L, n, n)
         Non-negative mixing matrices, applied in order ``M[..., 0, :, :]`` first. A 3-d input
         is one stack of ``L`` layers; a batch of ``B`` single layers is ``(B, 1, n, n)``.
-    eps : float, default 0.01
-        Target contraction for the effective depth, in (0, 1).
+    target : float, default 0.01
+        Target detail fraction :math:`\varepsilon` of the effective depth, in (0, 1).
     noise_std : float, optional
         Noise level :math:`\nu` at the LayerNorm that follows the stack (Theorem 1).
     detail_norm : float, optional
@@ -583,8 +639,7 @@ def diagnose(
         within the marginal error of the exact value one. ``detail_factor`` always comes from
         :func:`homtrap.detail_factor`.
 
-    The defaults are module constants: ``from homtrap.diagnose import HOMOGENISING, FROZEN,
-    DS_TOL, DENSE_MAX_N`` (``homtrap.diagnose`` itself is this function).
+    The defaults are listed in the read-only mapping :data:`homtrap.DIAGNOSE_DEFAULTS`.
 
     Returns
     -------
@@ -601,10 +656,22 @@ def diagnose(
         If ``M`` is not a real array or a keyword has the wrong type.
     ValueError
         If ``M`` is not a finite stack of square matrices with ``n >= 2``, has a negative
-        entry, or its products overflow; or a keyword is out of range (``eps``,
+        entry, or its products overflow; or a keyword is out of range (``target``,
         ``homogenising``, ``frozen`` in (0, 1), ``homogenising < frozen``, ``ds_tol``,
         ``noise_std``, ``detail_norm`` > 0, ``dense_max_n >= 2``), or ``detail_norm`` is given
         without ``noise_std``.
+
+    See Also
+    --------
+    Diagnosis : the report.
+    Verdict : the findings.
+    homtrap.detail_factor : the per-layer factor :math:`\|PMP\|_2`.
+    homtrap.effective_depth : the depth of a single repeated layer.
+
+    Notes
+    -----
+    Used in :doc:`/book/21_diagnose` (:prf:ref:`prop-diagnose-guarantees`),
+    :doc:`/book/17_case_mhc` and :doc:`/book/22_tradeoff_map`.
 
     Examples
     --------
@@ -624,7 +691,7 @@ def diagnose(
     if A.min() < 0.0:
         raise ValueError("M must be entrywise non-negative (a mixing matrix); got a negative entry "
                          f"{float(A.min()):.3g}")
-    e = _unit_scalar(eps, "eps")
+    e = _unit_scalar(target, "target")
     h = _unit_scalar(homogenising, "homogenising")
     fz = _unit_scalar(frozen, "frozen")
     if not h < fz:
@@ -693,10 +760,10 @@ def diagnose(
         layer_fields = {k: (None if v is None else v[b].copy()) for k, v in per_layer.items()}
         left = float(profile[b, -1])
         numbers, found = _judge(n, per_layer["detail_factor"][b], per_layer["row_error"][b], per_layer["column_error"][b],
-                                left, float(amax_f[b]), float(amax_b[b]), float(pnorm[b]), eps=e, nu=nu, x_norm=x_norm,
+                                left, float(amax_f[b]), float(amax_b[b]), float(pnorm[b]), target=e, nu=nu, x_norm=x_norm,
                                 h=h, fz=fz, tol=tol)
         stacks.append(Diagnosis(
-            n=n, layers=L, eps=e, detail_left=left, max_product_norm=float(pnorm[b]), amax_forward=float(amax_f[b]),
+            n=n, layers=L, target=e, detail_left=left, max_product_norm=float(pnorm[b]), amax_forward=float(amax_f[b]),
             amax_backward=float(amax_b[b]), verdicts=tuple(v for v, _ in found), thresholds=dict(thresholds),
             _notes=tuple(t for _, t in found), **numbers, **layer_fields,
         ))
@@ -709,5 +776,5 @@ def diagnose(
 
     fields = {name: gather(name) for name in _PER_LAYER + _PER_STACK}
     verdicts = tuple(v for v in Verdict if any(v in s.verdicts for s in stacks))
-    return Diagnosis(n=n, layers=L, batch_shape=tuple(batch), eps=e, verdicts=verdicts, thresholds=dict(thresholds),
+    return Diagnosis(n=n, layers=L, batch_shape=tuple(batch), target=e, verdicts=verdicts, thresholds=dict(thresholds),
                      _stacks=tuple(stacks), **fields)

@@ -16,19 +16,24 @@ one layer is exactly one) and the truncation error sits in the column sums, whic
 the backward (gradient) pass. This is the opposite order to
 :func:`homtrap.truncated_sinkhorn` (rows, then columns), which the book used before.
 
-Used in :doc:`/book/17_case_mhc` and by :func:`homtrap.diagnose`.
+The object of this module is that mixing layer: its logits (:func:`mhc_logits`), the
+truncated Sinkhorn map (:func:`mhc_h_res`), products of layers (:func:`mhc_composite`) and
+mHC's Amax gains (:func:`amax_gain`). Used in :doc:`/book/17_case_mhc` and
+:doc:`/book/22_tradeoff_map`, in :doc:`/book/16_incompatibility` and :doc:`/book/21_diagnose`,
+and by :func:`homtrap.diagnose`.
 """
 
 from __future__ import annotations
 
 import numbers
+from typing import NamedTuple
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from ._validation import as_real_array, as_square_stack, check_int
 
-__all__ = ["amax_gain", "mhc_composite", "mhc_h_res", "mhc_logits"]
+__all__ = ["AmaxGain", "amax_gain", "mhc_composite", "mhc_h_res", "mhc_logits"]
 
 
 def _check_nonneg_scalar(x: object, name: str) -> float:
@@ -99,7 +104,13 @@ def mhc_h_res(logits: ArrayLike, *, t_max: int = 20, eps: float = 0.0) -> NDArra
     See Also
     --------
     amax_gain : mHC's forward and backward gains of the result.
+    mhc_logits : the logits mHC feeds in.
     homtrap.truncated_sinkhorn : the opposite order (rows, then columns).
+
+    Notes
+    -----
+    Used in :doc:`/book/16_incompatibility`, :doc:`/book/17_case_mhc`,
+    :doc:`/book/21_diagnose` and :doc:`/book/22_tradeoff_map`.
 
     Examples
     --------
@@ -110,6 +121,18 @@ def mhc_h_res(logits: ArrayLike, *, t_max: int = 20, eps: float = 0.0) -> NDArra
     >>> bool(np.allclose(H.sum(axis=1), 1.0, atol=1e-14))  # rows last: rows sum to one
     True
     >>> bool(abs(H.sum(axis=0) - 1.0).max() > 1e-6)  # the columns carry the truncation error
+    True
+
+    An independent transcription of Eq. 9 (exponentiate, then columns and rows in turn), and
+    the limit: with many iterations the result is the Sinkhorn projection.
+
+    >>> M = np.exp(L)
+    >>> for _ in range(3):
+    ...     M = M / M.sum(axis=0, keepdims=True)
+    ...     M = M / M.sum(axis=1, keepdims=True)
+    >>> bool(np.allclose(H, M, rtol=1e-13, atol=0))
+    True
+    >>> bool(np.allclose(homtrap.mhc_h_res(L, t_max=500), homtrap.sinkhorn(L), atol=1e-10))
     True
     """
     L = as_square_stack(logits, "logits")
@@ -181,6 +204,14 @@ def mhc_logits(
         If shapes do not match, an entry is not finite, ``norm_eps < 0``, or a stream state
         is identically zero with ``norm_eps = 0`` (its RMS norm is zero).
 
+    See Also
+    --------
+    mhc_h_res : turns the logits into the mixing matrix.
+
+    Notes
+    -----
+    Used in :doc:`/book/17_case_mhc` and :doc:`/book/21_diagnose`.
+
     Examples
     --------
     >>> import numpy as np
@@ -192,6 +223,10 @@ def mhc_logits(
     >>> L.shape
     (4, 4)
     >>> bool(abs(L - np.eye(n)).max() < 0.1)  # alpha = 0.01 keeps the logits near the bias
+    True
+    >>> x = rng.standard_normal((n, C))  # the formula by hand: RMS-normalise, project, reshape
+    >>> by_hand = 0.01 * (x.ravel() @ phi / np.sqrt(np.mean(x**2))).reshape(n, n) + np.eye(n)
+    >>> bool(np.allclose(homtrap.mhc_logits(x, phi, 0.01, np.eye(n)), by_hand, rtol=1e-12, atol=1e-15))
     True
     """
     X = as_real_array(x, "x")
@@ -218,7 +253,39 @@ def mhc_logits(
     return a * H.reshape(*X.shape[:-2], n, n) + B
 
 
-def amax_gain(M: ArrayLike) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+class AmaxGain(NamedTuple):
+    r"""mHC's Amax gains of :func:`amax_gain` (unpacks as ``forward, backward``).
+
+    Attributes
+    ----------
+    forward : float or ndarray, shape (...)
+        Largest absolute row sum :math:`\max_i |\sum_j M_{ij}|` (gain of a constant signal).
+    backward : float or ndarray, shape (...)
+        Largest absolute column sum :math:`\max_j |\sum_i M_{ij}|` (gain of a constant gradient).
+
+    See Also
+    --------
+    amax_gain : returns it.
+
+    Notes
+    -----
+    Used in :doc:`/book/17_case_mhc` and :doc:`/book/22_tradeoff_map`.
+
+    Examples
+    --------
+    >>> import numpy as np, homtrap
+    >>> g = homtrap.amax_gain(np.array([[0.5, 0.5], [1.0, 0.0]]))
+    >>> float(g.forward), float(g.backward)
+    (1.0, 1.5)
+    """
+
+    #: largest absolute row sum :math:`\max_i |\sum_j M_{ij}|`, shape ``(...)``
+    forward: NDArray[np.float64] | np.float64
+    #: largest absolute column sum :math:`\max_j |\sum_i M_{ij}|`, shape ``(...)``
+    backward: NDArray[np.float64] | np.float64
+
+
+def amax_gain(M: ArrayLike) -> AmaxGain:
     r"""mHC's Amax gains: the largest absolute row sum (forward) and column sum (backward).
 
     mHC (Xie et al., arXiv 2512.24880, Figs. 3 and 7) measures a mixing matrix :math:`M` (one
@@ -236,11 +303,13 @@ def amax_gain(M: ArrayLike) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
     Parameters
     ----------
     M : array_like, shape (..., n, n)
+        Real, finite square matrices; leading axes are a batch.
 
     Returns
     -------
-    forward, backward : ndarray, shape (...)
-        The two gains of each matrix.
+    AmaxGain
+        Named tuple ``(forward, backward)``, each of shape ``(...)`` (numpy scalars for one
+        matrix).
 
     Raises
     ------
@@ -249,6 +318,15 @@ def amax_gain(M: ArrayLike) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
     ValueError
         If ``M`` is not a finite stack of square matrices.
 
+    See Also
+    --------
+    mhc_composite : the products whose gains mHC reports.
+    homtrap.marginal_error : the largest deviation of a row or column sum from one.
+
+    Notes
+    -----
+    Used in :doc:`/book/17_case_mhc` and :doc:`/book/22_tradeoff_map`.
+
     Examples
     --------
     >>> import numpy as np
@@ -256,11 +334,19 @@ def amax_gain(M: ArrayLike) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
     >>> fwd, bwd = homtrap.amax_gain(np.array([[0.5, 0.5], [1.0, 0.0]]))
     >>> float(fwd), float(bwd)
     (1.0, 1.5)
+
+    Twenty layers of mHC's :math:`H^{\mathrm{res}}` are exactly row-stochastic, so the forward gain
+    of their product is one; the backward gain carries the column errors:
+
+    >>> L = 3.0 * np.random.default_rng(0).standard_normal((20, 4, 4))
+    >>> g = homtrap.amax_gain(homtrap.mhc_composite(homtrap.mhc_h_res(L, t_max=2)))
+    >>> round(float(g.forward), 9), bool(g.backward > 1.0)
+    (1.0, True)
     """
     A = as_square_stack(M, "M")
     forward = np.abs(A.sum(axis=-1)).max(axis=-1)
     backward = np.abs(A.sum(axis=-2)).max(axis=-1)
-    return forward[()], backward[()]
+    return AmaxGain(forward[()], backward[()])
 
 
 def mhc_composite(layers: ArrayLike, *, cumulative: bool = False) -> NDArray[np.float64]:
@@ -287,6 +373,15 @@ def mhc_composite(layers: ArrayLike, *, cumulative: bool = False) -> NDArray[np.
         If ``layers`` is not a real array or ``cumulative`` is not a bool.
     ValueError
         If ``layers`` is not a finite array of shape ``(..., L, n, n)``.
+
+    See Also
+    --------
+    amax_gain : the gains of the composite.
+    homtrap.product_distances : distances of such products to :math:`J/n`.
+
+    Notes
+    -----
+    Used in :doc:`/book/17_case_mhc` and :doc:`/book/22_tradeoff_map`.
 
     Examples
     --------

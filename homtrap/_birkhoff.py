@@ -1,0 +1,618 @@
+r"""The Birkhoff polytope :math:`\mathcal B_n` of doubly-stochastic matrices.
+
+Its barycenter :math:`J/n` (:func:`homtrap.uniform_barycenter`); its vertices, the
+permutation matrices (:func:`homtrap.permutation_matrix`), and the Birkhoff–von Neumann
+decomposition into them :cite:p:`birkhoff1946` (:func:`homtrap.birkhoff_decomposition`);
+membership (:func:`homtrap.marginal_error`, :func:`homtrap.is_doubly_stochastic`); the
+entropy that Sinkhorn maximises (:func:`homtrap.entropy`); circulant members
+(:func:`homtrap.circulant`); and how the book samples the polytope, Sinkhorn of Gaussian
+logits (:func:`homtrap.random_logits`, :func:`homtrap.random_dsm`).
+
+Defined in :doc:`/book/01_dsm_detail_subspace`. Random members are drawn in nearly every
+chapter; permutations and the decomposition return in :doc:`/book/02_maximum_entropy` and
+:doc:`/book/04_low_temperature`, the entropy in :doc:`/book/04_low_temperature` and
+:doc:`/book/05_figure1`, circulants in :doc:`/book/06_sigma2_vs_eigenvalues` and
+:doc:`/book/09_non_normality`, and the marginal error wherever a layer is only approximately
+doubly stochastic (:doc:`/book/09_non_normality`, :doc:`/book/17_case_mhc`,
+:doc:`/book/21_diagnose`).
+"""
+
+from __future__ import annotations
+
+import numbers
+from typing import NamedTuple
+
+import numpy as np
+from numpy.typing import ArrayLike, NDArray
+from scipy.optimize import linear_sum_assignment
+from scipy.special import xlogy
+
+from ._sinkhorn import sinkhorn
+from ._sinkhorn_kernels import marginal_errors
+from ._validation import as_generator, as_square_stack, as_vector_stack, check_int, check_positive_scalar
+
+__all__ = [
+    "BirkhoffDecomposition",
+    "birkhoff_decomposition",
+    "circulant",
+    "entropy",
+    "is_doubly_stochastic",
+    "marginal_error",
+    "permutation_matrix",
+    "random_dsm",
+    "random_logits",
+    "uniform_barycenter",
+]
+
+
+class BirkhoffDecomposition(NamedTuple):
+    r"""A Birkhoff–von Neumann decomposition :math:`M = \sum_k w_k \Pi_{\pi_k}`.
+
+    Returned by :func:`homtrap.birkhoff_decomposition`; unpacks as ``weights, permutations``.
+
+    Attributes
+    ----------
+    weights : ndarray of float, shape (K,)
+        Positive weights :math:`w_k`, summing to one.
+    permutations : ndarray of int, shape (K, n)
+        ``permutations[k][i]`` is :math:`\pi_k(i)`, the column of the one in row ``i`` of the
+        k-th permutation matrix.
+
+    See Also
+    --------
+    birkhoff_decomposition : Computes it.
+    permutation_matrix : The matrix :math:`\Pi_{\pi_k}` of one row of ``permutations``.
+
+    Examples
+    --------
+    >>> import numpy as np, homtrap
+    >>> M = 0.5 * np.eye(2) + 0.5 * homtrap.permutation_matrix([1, 0])
+    >>> d = homtrap.birkhoff_decomposition(M)
+    >>> d.weights.tolist(), d.permutations.tolist()
+    ([0.5, 0.5], [[0, 1], [1, 0]])
+    >>> weights, permutations = d  # unpacks like a tuple
+    """
+
+    #: positive weights :math:`w_k`, summing to one, shape ``(k,)``
+    weights: NDArray[np.float64]
+    #: ``permutations[k][i]`` is the column of the one in row ``i`` of the k-th term, shape ``(k, n)``
+    permutations: NDArray[np.int64]
+
+
+def birkhoff_decomposition(M: ArrayLike, *, tol: float = 1e-12) -> BirkhoffDecomposition:
+    r"""Greedy Birkhoff–von Neumann decomposition of a doubly-stochastic matrix.
+
+    Writes :math:`M \in \mathcal B_n` as a convex combination of permutation matrices,
+
+    .. math::
+
+        M = \sum_{k=1}^{K} w_k \Pi_{\pi_k}, \qquad w_k > 0, \quad \sum_k w_k = 1,
+
+    which exists by the Birkhoff–von Neumann theorem (:prf:ref:`thm-birkhoff-von-neumann`,
+    :cite:p:`birkhoff1946`). Used in :doc:`/book/01_dsm_detail_subspace` and
+    :doc:`/book/04_low_temperature` (the weight of the optimal assignment at low temperature).
+
+    Parameters
+    ----------
+    M : array_like, shape (n, n)
+        A single doubly-stochastic matrix: entries :math:`\ge -10^{-8}` and row and column
+        sums within ``1e-8`` of one (no batch axes).
+    tol : float, default 1e-12
+        Remainder entries at or below ``tol`` are treated as zero; finite and ``> 0``.
+
+    Returns
+    -------
+    BirkhoffDecomposition
+        Named tuple ``(weights, permutations)``: ``weights`` of shape ``(K,)``, positive and
+        summing to one up to ``tol``-sized rounding; ``permutations`` of shape ``(K, n)``
+        (integers), ``permutations[k][i]`` the column of the one in row ``i`` of the k-th term.
+
+    Raises
+    ------
+    ValueError
+        If ``M`` is not a single square matrix (shape ``(n, n)``), holds NaN/inf, or is not
+        doubly stochastic within ``1e-8``; if ``tol`` is not finite and positive.
+    TypeError
+        If ``M`` is not a real numeric array or ``tol`` is not a real number.
+
+    See Also
+    --------
+    BirkhoffDecomposition : The named tuple returned.
+    permutation_matrix : Turns one row of ``permutations`` into a matrix.
+    is_doubly_stochastic : The membership test.
+
+    Notes
+    -----
+    Greedy algorithm: at each step a permutation supported on the positive entries of the
+    remainder :math:`R` is found with the assignment solver
+    (``scipy.optimize.linear_sum_assignment``), maximising :math:`\sum_i \log R_{i\pi(i)}`,
+    which keeps the chosen entries large; its weight is the smallest chosen entry, and that
+    multiple of the permutation is subtracted. Each step zeroes at least one entry, so at most
+    :math:`n^2 - 2n + 2` terms are produced (Marcus–Ree). The decomposition is not unique in
+    general; this one is deterministic.
+
+    Examples
+    --------
+    A mixture of the identity and the cyclic shift is recovered exactly:
+
+    >>> import numpy as np, homtrap
+    >>> M = 0.7 * np.eye(3) + 0.3 * homtrap.permutation_matrix([1, 2, 0])
+    >>> w, perms = homtrap.birkhoff_decomposition(M)
+    >>> print(np.round(w, 6), perms.tolist())
+    [0.7 0.3] [[0, 1, 2], [1, 2, 0]]
+
+    The terms sum back to a random member of the polytope, within the Marcus–Ree count:
+
+    >>> D = homtrap.random_dsm(4, rng=0)
+    >>> d = homtrap.birkhoff_decomposition(D)
+    >>> R = sum(wk * homtrap.permutation_matrix(p) for wk, p in zip(d.weights, d.permutations))
+    >>> bool(np.allclose(R, D, atol=1e-10)), len(d.weights) <= 4 * 4 - 2 * 4 + 2
+    (True, True)
+    """
+    M = as_square_stack(M, "M")
+    tol = check_positive_scalar(tol, "tol")
+    if M.ndim != 2:
+        raise ValueError(f"M must be a single matrix of shape (n, n), got shape {M.shape}")
+    if M.min() < -1e-8 or marginal_error(M) > 1e-8:
+        raise ValueError("M must be doubly stochastic (entries >= 0, row and column sums 1 within 1e-8)")
+    n = M.shape[0]
+    R = np.clip(M, 0.0, None)
+    weights: list[float] = []
+    perms: list[NDArray[np.int64]] = []
+    rows = np.arange(n)
+    for _ in range(n * n):
+        if R.max() <= tol:
+            break
+        with np.errstate(divide="ignore"):
+            cost = np.where(R > tol, -np.log(np.where(R > tol, R, 1.0)), 1e6)
+        _, cols = linear_sum_assignment(cost)
+        w = R[rows, cols].min()
+        if w <= tol:  # no permutation left on the support: the remainder is rounding noise
+            break
+        weights.append(float(w))
+        perms.append(cols.astype(np.int64))
+        R[rows, cols] -= w
+    return BirkhoffDecomposition(np.array(weights), np.array(perms, dtype=np.int64).reshape(-1, n))
+
+
+def uniform_barycenter(n: int) -> NDArray[np.float64]:
+    r"""The uniform barycenter :math:`J/n` of the Birkhoff polytope (every entry ``1/n``).
+
+    :math:`J/n` is the centre of :math:`\mathcal B_n` (:prf:ref:`prop-birkhoff-centre`), the
+    limit of Sinkhorn matrices as :math:`T \to \infty`, and the matrix every deep stack of
+    contracting doubly-stochastic layers approaches. Used in :doc:`/book/01_dsm_detail_subspace`,
+    :doc:`/book/02_maximum_entropy`, :doc:`/book/04_low_temperature` and
+    :doc:`/book/17_case_mhc`.
+
+    Parameters
+    ----------
+    n : int
+        Matrix size, ``n >= 1``.
+
+    Returns
+    -------
+    ndarray of float, shape (n, n)
+        The matrix with every entry ``1/n``.
+
+    Raises
+    ------
+    ValueError
+        If ``n < 1``.
+    TypeError
+        If ``n`` is not an integer.
+
+    See Also
+    --------
+    centring_projector : :math:`P = I - J/n`.
+    sigma2 : Is 0 exactly at :math:`J/n`.
+
+    Examples
+    --------
+    >>> import homtrap
+    >>> U = homtrap.uniform_barycenter(3)
+    >>> print(U.round(4))
+    [[0.3333 0.3333 0.3333]
+     [0.3333 0.3333 0.3333]
+     [0.3333 0.3333 0.3333]]
+    >>> float(homtrap.sigma2(U)), bool(homtrap.is_doubly_stochastic(U))
+    (0.0, True)
+    """
+    n = check_int(n, "n", minimum=1)
+    return np.full((n, n), 1.0 / n)
+
+
+def permutation_matrix(perm: ArrayLike) -> NDArray[np.float64]:
+    r"""The permutation matrix :math:`\Pi_\pi`, with :math:`(\Pi_\pi)_{i\pi(i)} = 1`.
+
+    Permutation matrices are the vertices of :math:`\mathcal B_n`
+    (:prf:ref:`thm-birkhoff-von-neumann`), the :math:`T \to 0` limits of Sinkhorn matrices
+    (:prf:ref:`thm-lowtemp-limit`), and the layers that preserve the detail exactly
+    (:math:`\sigma_2 = 1`). Used in :doc:`/book/01_dsm_detail_subspace`,
+    :doc:`/book/04_low_temperature` and many later chapters.
+
+    Parameters
+    ----------
+    perm : array_like of int, shape (n,)
+        A permutation of ``0, ..., n-1``: ``perm[i]`` is the column of the one in row ``i``.
+
+    Returns
+    -------
+    ndarray of float, shape (n, n)
+        :math:`\Pi_\pi`, with :math:`\Pi_\pi x = (x_{\pi(0)}, \dots, x_{\pi(n-1)})`.
+
+    Raises
+    ------
+    ValueError
+        If ``perm`` is not a non-empty 1-D integer array, or not a permutation of ``0..n-1``.
+
+    See Also
+    --------
+    assignment_permutation : The permutation of the :math:`T \to 0` limit.
+    birkhoff_decomposition : Writes a doubly-stochastic matrix as a mixture of these.
+
+    Examples
+    --------
+    >>> import numpy as np, homtrap
+    >>> Pi = homtrap.permutation_matrix([2, 0, 1])
+    >>> print(Pi)
+    [[0. 0. 1.]
+     [1. 0. 0.]
+     [0. 1. 0.]]
+    >>> Pi @ np.array([10.0, 20.0, 30.0])
+    array([30., 10., 20.])
+    >>> float(homtrap.sigma2(Pi))  # a permutation keeps the whole detail
+    1.0
+    """
+    p = np.asarray(perm)
+    if p.ndim != 1 or p.size == 0 or not np.issubdtype(p.dtype, np.integer):
+        raise ValueError(f"perm must be a non-empty 1-D integer array, got {p!r}")
+    n = p.size
+    if not np.array_equal(np.sort(p), np.arange(n)):
+        raise ValueError(f"perm must be a permutation of 0..{n - 1}, got {p.tolist()}")
+    P = np.zeros((n, n))
+    P[np.arange(n), p] = 1.0
+    return P
+
+
+def marginal_error(M: ArrayLike) -> NDArray[np.float64] | np.float64:
+    r"""Largest deviation of a row or column sum from one, for each matrix.
+
+    .. math::
+
+        \operatorname{err}(M) = \max\bigl(\|M\mathbf 1 - \mathbf 1\|_\infty,\
+        \|M^\top\mathbf 1 - \mathbf 1\|_\infty\bigr).
+
+    It is 0 exactly for matrices with unit line sums, and the quantity every Sinkhorn solver's
+    ``tol`` bounds. Used in :doc:`/book/01_dsm_detail_subspace`, :doc:`/book/09_non_normality`,
+    :doc:`/book/14_proposition1`, :doc:`/book/17_case_mhc`, :doc:`/book/21_diagnose` and
+    :doc:`/book/appendix_performance`.
+
+    Parameters
+    ----------
+    M : array_like, shape (..., n, n)
+        Real square matrices, finite, any ``n >= 1``.
+
+    Returns
+    -------
+    numpy.float64 or ndarray of float, shape (...)
+        The error of each matrix (a scalar for a single matrix). Signs of entries are not
+        checked: see :func:`homtrap.is_doubly_stochastic`.
+
+    Raises
+    ------
+    ValueError
+        If ``M`` is not a stack of square matrices or holds NaN/inf.
+    TypeError
+        If ``M`` is not a real numeric array.
+
+    See Also
+    --------
+    is_doubly_stochastic : Adds the sign check and a tolerance.
+    truncated_sinkhorn : Layers whose rows sum to one only approximately.
+
+    Examples
+    --------
+    >>> import numpy as np, homtrap
+    >>> round(float(homtrap.marginal_error(np.array([[0.5, 0.5], [0.2, 0.8]]))), 6)  # column sums 0.7, 1.3
+    0.3
+    >>> M = homtrap.random_dsm(5, rng=0)
+    >>> bool(homtrap.marginal_error(M) <= 1e-12)  # the solver's default tol
+    True
+    """
+    M = as_square_stack(M, "M")
+    return marginal_errors(M.reshape(-1, *M.shape[-2:])).reshape(M.shape[:-2])[()]
+
+
+def is_doubly_stochastic(M: ArrayLike, *, atol: float = 1e-9) -> NDArray[np.bool_] | np.bool_:
+    r"""Whether each matrix lies in the Birkhoff polytope, up to ``atol``.
+
+    A matrix passes when every entry is :math:`\ge -\mathrm{atol}` and every row and column sum
+    is within ``atol`` of one (:prf:ref:`def-birkhoff`). Used in
+    :doc:`/book/06_sigma2_vs_eigenvalues`, :doc:`/book/07_contraction_across_layers`,
+    :doc:`/book/11_theorem1` and :doc:`/book/20_open_questions`.
+
+    Parameters
+    ----------
+    M : array_like, shape (..., n, n)
+        Real square matrices, finite.
+    atol : float, default 1e-9
+        Absolute tolerance on the entries' signs and the line sums; finite and ``> 0``.
+
+    Returns
+    -------
+    bool or ndarray of bool, shape (...)
+        ``True`` where the matrix is doubly stochastic within ``atol`` (a numpy bool scalar for a
+        single matrix).
+
+    Raises
+    ------
+    ValueError
+        If ``M`` is not a stack of square matrices or holds NaN/inf; if ``atol`` is not finite
+        and positive.
+    TypeError
+        If ``M`` is not a real numeric array or ``atol`` is not a real number.
+
+    See Also
+    --------
+    marginal_error : The line-sum error alone.
+
+    Examples
+    --------
+    >>> import numpy as np, homtrap
+    >>> A = np.array([[0.5, 0.5], [0.5, 0.5]])
+    >>> B = np.array([[1.5, -0.5], [-0.5, 1.5]])  # unit line sums, negative entries
+    >>> homtrap.is_doubly_stochastic(np.stack([A, B]))
+    array([ True, False])
+    >>> bool(homtrap.is_doubly_stochastic(homtrap.random_dsm(4, rng=0)))
+    True
+    """
+    M = as_square_stack(M, "M")
+    atol = check_positive_scalar(atol, "atol")
+    nonneg = M.min(axis=(-2, -1)) >= -atol
+    return nonneg & (marginal_error(M) <= atol)
+
+
+def entropy(M: ArrayLike) -> NDArray[np.float64] | np.float64:
+    r"""Entropy :math:`H(M) = -\sum_{ij} M_{ij}\log M_{ij}` of each matrix (with :math:`0\log 0 = 0`).
+
+    The unnormalised entropy that Sinkhorn scaling maximises in the entropic objective
+    :math:`\langle G, M\rangle + T\,H(M)` (:prf:ref:`def-maxent-objective`). On
+    :math:`\mathcal B_n` it ranges from 0 (permutation matrices) to :math:`n\log n` (at
+    :math:`J/n`). Used in :doc:`/book/01_dsm_detail_subspace`, :doc:`/book/04_low_temperature`,
+    :doc:`/book/05_figure1` and :doc:`/book/20_open_questions`.
+
+    Parameters
+    ----------
+    M : array_like, shape (..., n, n)
+        Entrywise non-negative square matrices, finite.
+
+    Returns
+    -------
+    numpy.float64 or ndarray of float, shape (...)
+        :math:`H(M)` in nats (a scalar for a single matrix).
+
+    Raises
+    ------
+    ValueError
+        If ``M`` has a negative entry, is not a stack of square matrices, or holds NaN/inf.
+    TypeError
+        If ``M`` is not a real numeric array.
+
+    See Also
+    --------
+    entropic_objective : :math:`\langle G, M\rangle + T\,H(M)`.
+
+    Examples
+    --------
+    >>> import numpy as np, homtrap
+    >>> round(float(homtrap.entropy(homtrap.uniform_barycenter(4))), 6), round(float(4 * np.log(4)), 6)
+    (5.545177, 5.545177)
+    >>> float(homtrap.entropy(np.eye(4))) == 0.0  # a vertex: no entropy
+    True
+    """
+    A = as_square_stack(M, "M")
+    if np.any(A < 0):
+        raise ValueError("M must be entrywise non-negative")
+    return (-xlogy(A, A).sum(axis=(-2, -1)))[()]
+
+
+def circulant(c: ArrayLike) -> NDArray[np.float64]:
+    r"""Circulant matrices :math:`C_{ij} = c_{(j - i) \bmod n}` with first rows ``c``.
+
+    Each row is the previous one shifted right by one. A circulant with non-negative entries
+    summing to one is doubly stochastic and normal, so its :math:`\sigma_2` equals
+    :math:`|\lambda_2|`, the second-largest modulus of the discrete Fourier transform of
+    ``c``. Used in :doc:`/book/06_sigma2_vs_eigenvalues`,
+    :doc:`/book/07_contraction_across_layers` (:prf:ref:`prop-circulant-filter`) and
+    :doc:`/book/09_non_normality`.
+
+    Parameters
+    ----------
+    c : array_like, shape (..., n)
+        First rows, real and finite, ``n >= 1``; leading axes are batch axes.
+
+    Returns
+    -------
+    ndarray of float, shape (..., n, n)
+        The circulant matrices.
+
+    Raises
+    ------
+    ValueError
+        If ``c`` is a scalar or holds NaN/inf.
+    TypeError
+        If ``c`` is not a real numeric array.
+
+    See Also
+    --------
+    lambda2 : Equals :func:`homtrap.sigma2` for a normal matrix such as a circulant.
+
+    Examples
+    --------
+    >>> import numpy as np, homtrap
+    >>> C = homtrap.circulant([0.5, 0.3, 0.2])
+    >>> print(C)
+    [[0.5 0.3 0.2]
+     [0.2 0.5 0.3]
+     [0.3 0.2 0.5]]
+    >>> dft = np.sort(np.abs(np.fft.fft([0.5, 0.3, 0.2])))[::-1]  # eigenvalue moduli of C
+    >>> round(float(homtrap.sigma2(C)), 6), round(float(dft[1]), 6)
+    (0.264575, 0.264575)
+    """
+    c = as_vector_stack(c, "c")
+    n = c.shape[-1]
+    idx = (np.arange(n)[None, :] - np.arange(n)[:, None]) % n
+    return c[..., idx]
+
+
+SizeLike = int | tuple[int, ...] | None
+
+
+def _batch_shape(size: SizeLike) -> tuple[int, ...]:
+    if size is None:
+        return ()
+    if isinstance(size, numbers.Integral) and not isinstance(size, bool):
+        return (check_int(size, "size", minimum=1),)
+    if isinstance(size, tuple):
+        return tuple(check_int(s, "size", minimum=1) for s in size)
+    raise TypeError(f"size must be None, an int or a tuple of ints, got {type(size).__name__}")
+
+
+def random_logits(
+    n: int,
+    *,
+    size: SizeLike = None,
+    rng: int | np.random.Generator | None = None,
+    scale: float = 1.0,
+) -> NDArray[np.float64]:
+    r"""I.i.d. Gaussian logits :math:`G_{ij} \sim \mathcal N(0, \mathrm{scale}^2)`, shape ``(*size, n, n)``.
+
+    The book's random input: :func:`homtrap.random_dsm` passes them through Sinkhorn.
+    Used in :doc:`/book/01_dsm_detail_subspace` and most chapters of Parts II and III.
+
+    Parameters
+    ----------
+    n : int
+        Matrix size, ``n >= 1``.
+    size : int or tuple of int, optional
+        Batch shape (every entry ``>= 1``); ``None`` (default) gives a single ``(n, n)`` matrix.
+    rng : int, numpy.random.Generator or None, optional
+        Seed or generator (Scientific Python SPEC 7); the same seed gives the same logits.
+        ``None`` draws fresh entropy.
+    scale : float, default 1.0
+        Standard deviation :math:`s` of every logit; finite and ``> 0``.
+
+    Returns
+    -------
+    ndarray of float, shape (\*size, n, n)
+        The logits.
+
+    Raises
+    ------
+    ValueError
+        If ``n < 1``, an entry of ``size`` is ``< 1``, or ``scale`` is not finite and positive.
+    TypeError
+        If ``n`` or an entry of ``size`` is not an integer, ``size`` is not None, an int or a
+        tuple, ``scale`` is not a real number, or ``rng`` is not None, an int or a Generator.
+
+    See Also
+    --------
+    random_dsm : Sinkhorn of these logits.
+
+    Examples
+    --------
+    >>> import numpy as np, homtrap
+    >>> G = homtrap.random_logits(3, size=(2, 5), rng=0, scale=2.0)
+    >>> G.shape
+    (2, 5, 3, 3)
+    >>> bool(np.array_equal(G, 2.0 * np.random.default_rng(0).standard_normal((2, 5, 3, 3))))
+    True
+    """
+    n = check_int(n, "n", minimum=1)
+    scale = check_positive_scalar(scale, "scale")
+    shape = _batch_shape(size) + (n, n)
+    return as_generator(rng).standard_normal(shape) * scale
+
+
+def random_dsm(
+    n: int,
+    temperature: float = 1.0,
+    *,
+    size: SizeLike = None,
+    rng: int | np.random.Generator | None = None,
+    scale: float = 1.0,
+    tol: float = 1e-12,
+) -> NDArray[np.float64]:
+    r"""Random doubly-stochastic matrices :math:`M_T = S(\exp(G/T))` of Gaussian logits.
+
+    The book's random members of :math:`\mathcal B_n`: logits
+    :math:`G_{ij} \sim \mathcal N(0, \mathrm{scale}^2)` i.i.d., scaled to be doubly stochastic
+    by Sinkhorn at temperature :math:`T` (:prf:ref:`def-sinkhorn`),
+
+    .. math::
+
+        M_T = S\bigl(\exp(G/T)\bigr) = \operatorname{diag}(a)\,\exp(G/T)\,\operatorname{diag}(b)
+        \in \mathcal B_n .
+
+    High temperature pushes :math:`M_T` towards :math:`J/n` (:math:`\sigma_2 \approx 2/(T\sqrt
+    n)` for ``scale = 1``), low temperature towards a permutation matrix. Defined in
+    :doc:`/book/01_dsm_detail_subspace` and drawn in most chapters (e.g.
+    :doc:`/book/07_contraction_across_layers`, :doc:`/book/08_effective_depth`).
+
+    Parameters
+    ----------
+    n : int
+        Matrix size, ``n >= 1``.
+    temperature : float, default 1.0
+        Sinkhorn temperature :math:`T`; finite and ``> 0``.
+    size : int or tuple of int, optional
+        Batch shape; ``None`` (default) gives a single ``(n, n)`` matrix.
+    rng : int, numpy.random.Generator or None, optional
+        Seed or generator; ``random_dsm(n, T, size=s, rng=k)`` equals
+        ``sinkhorn(random_logits(n, size=s, rng=k), T)``.
+    scale : float, default 1.0
+        Standard deviation of the logits; finite and ``> 0`` (only ``scale / T`` matters).
+    tol : float, default 1e-12
+        Sinkhorn tolerance on the row and column sums; finite and ``> 0``.
+
+    Returns
+    -------
+    ndarray of float, shape (\*size, n, n)
+        Doubly-stochastic matrices (row and column sums within ``tol`` of one).
+
+    Raises
+    ------
+    ValueError
+        If ``n``, ``size``, ``temperature``, ``scale`` or ``tol`` is out of range (see
+        :func:`homtrap.random_logits` and :func:`homtrap.sinkhorn`).
+    TypeError
+        If an argument has the wrong type (see :func:`homtrap.random_logits`).
+
+    Warns
+    -----
+    ConvergenceWarning
+        If Sinkhorn cannot reach ``tol`` for some matrix (see :func:`homtrap.sinkhorn`).
+
+    See Also
+    --------
+    random_logits : The logits alone.
+    sinkhorn : The scaling.
+    sigma2 : The contraction factor of the result on the detail subspace.
+
+    Examples
+    --------
+    >>> import numpy as np, homtrap
+    >>> M = homtrap.random_dsm(4, 1.0, size=3, rng=0)
+    >>> M.shape, bool(homtrap.is_doubly_stochastic(M).all())
+    ((3, 4, 4), True)
+
+    At high temperature :math:`\sigma_2` is close to the law :math:`2/(T\sqrt n)`:
+
+    >>> M = homtrap.random_dsm(64, 20.0, size=50, rng=0)
+    >>> s = homtrap.sigma2(M)
+    >>> print(f"{s.mean():.4f} vs {2 / (20.0 * np.sqrt(64)):.4f}")
+    0.0121 vs 0.0125
+    """
+    T = check_positive_scalar(temperature, "temperature")
+    G = random_logits(n, size=size, rng=rng, scale=scale)
+    return sinkhorn(G, T, tol=tol)

@@ -1,0 +1,364 @@
+r"""Residual stacks :math:`x_{\ell+1} = x_\ell + \alpha\,\varphi(M_\ell x_\ell)` and identity stagnation.
+
+The object is the residual block of :prf:ref:`def-residual-block` with an entrywise
+activation :math:`\varphi`: ``relu`` and ``tanh`` are 1-Lipschitz, ``gelu`` (tanh
+approximation) has Lipschitz constant about 1.129 (:prf:ref:`rem-gelu-lipschitz`).
+
+Used in Part V: :doc:`/book/14_proposition1`, :doc:`/book/15_identity_stagnation` and
+:doc:`/book/16_incompatibility`; and by :doc:`/book/21_diagnose`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+from numpy.typing import ArrayLike, NDArray
+
+from ._validation import as_real_array, as_square_stack, as_vector_stack, renamed_arguments
+
+__all__ = ["ACTIVATIONS", "ResidualTrajectory", "gelu", "gelu_slope", "lipschitz_constant", "relu", "residual_stack"]
+
+Activation = Callable[[NDArray[np.float64]], NDArray[np.float64]]
+
+
+def relu(z: NDArray[np.float64]) -> NDArray[np.float64] | np.float64:
+    r"""Rectified linear unit :math:`\max(z, 0)`, entrywise; 1-Lipschitz, ``relu(0) = 0``.
+
+    Parameters
+    ----------
+    z : array_like of float
+        Pre-activations, any shape.
+
+    Returns
+    -------
+    ndarray or float
+        :math:`\max(z, 0)`, of the shape of ``z`` (a numpy scalar for a scalar).
+
+    See Also
+    --------
+    gelu : a smooth variant that is not 1-Lipschitz.
+    lipschitz_constant : 1 for ``"relu"``.
+
+    Notes
+    -----
+    No validation: this is the activation applied inside :func:`residual_stack`. NaN
+    propagates.
+
+    Used in :doc:`/book/14_proposition1`.
+
+    Examples
+    --------
+    >>> import numpy as np, homtrap
+    >>> homtrap.relu(np.array([-2.0, 0.0, 3.0])).tolist()
+    [0.0, 0.0, 3.0]
+    """
+    return np.maximum(z, 0.0)
+
+
+def gelu(z: NDArray[np.float64]) -> NDArray[np.float64] | np.float64:
+    r"""GELU, tanh approximation :math:`\tfrac12 z(1 + \tanh(\sqrt{2/\pi}(z + 0.044715 z^3)))`, entrywise.
+
+    Not 1-Lipschitz: its slope (:func:`gelu_slope`) peaks at about 1.129 near
+    :math:`z \approx 1.42` (:prf:ref:`rem-gelu-lipschitz`).
+
+    Parameters
+    ----------
+    z : array_like of float
+        Pre-activations, any shape (a numpy array or scalar; lists are not converted).
+
+    Returns
+    -------
+    ndarray or float
+        GELU of ``z``, of the shape of ``z``.
+
+    See Also
+    --------
+    gelu_slope : its derivative.
+    lipschitz_constant : :math:`\sup_z |\mathrm{gelu}'(z)|`.
+
+    Notes
+    -----
+    No validation: this is the activation applied inside :func:`residual_stack`.
+
+    Used in :doc:`/book/14_proposition1` and :doc:`/book/15_identity_stagnation`.
+
+    Examples
+    --------
+    >>> import numpy as np, homtrap
+    >>> np.round(homtrap.gelu(np.array([-1.0, 0.0, 1.0, 2.0])), 6).tolist()
+    [-0.158808, 0.0, 0.841192, 1.954598]
+    """
+    return 0.5 * z * (1.0 + np.tanh(np.sqrt(2.0 / np.pi) * (z + 0.044715 * z**3)))
+
+
+def gelu_slope(z: NDArray[np.float64]) -> NDArray[np.float64] | np.float64:
+    r"""Derivative :math:`\mathrm{gelu}'(z)` of :func:`gelu` (tanh approximation), entrywise.
+
+    With :math:`c = \sqrt{2/\pi}`, :math:`u = c(z + 0.044715 z^3)` and :math:`t = \tanh u`,
+
+    .. math:: \mathrm{gelu}'(z) = \tfrac12(1 + t) + \tfrac12 z (1 - t^2)\, c\,(1 + 3 \cdot 0.044715\, z^2).
+
+    It satisfies :math:`\mathrm{gelu}'(z) + \mathrm{gelu}'(-z) = 1`, is below zero for
+    :math:`z \lesssim -0.75`, and peaks at about 1.129 near :math:`z \approx 1.42`
+    (:prf:ref:`rem-gelu-lipschitz`).
+
+    Parameters
+    ----------
+    z : array_like of float
+        Points, any shape (a numpy array or scalar; lists are not converted).
+
+    Returns
+    -------
+    ndarray or float
+        :math:`\mathrm{gelu}'(z)`, of the shape of ``z``.
+
+    See Also
+    --------
+    gelu : the function.
+    lipschitz_constant : the maximum of :math:`|\mathrm{gelu}'|`, located with this slope.
+
+    Notes
+    -----
+    No validation (an inner-loop helper). The chapter's own copy computes the last factor
+    as ``3 * 0.044715 * z**2`` and ``t**2``; this one as ``3 * 0.044715 * z * z`` and ``t * t``,
+    which can differ in the last bit.
+
+    Used in :doc:`/book/14_proposition1`.
+
+    Examples
+    --------
+    Against a central difference of :func:`gelu`:
+
+    >>> import numpy as np, homtrap
+    >>> from homtrap._residual import gelu_slope
+    >>> z = np.array([-1.0, 0.0, 1.0, 2.0])
+    >>> np.round(gelu_slope(z), 6).tolist()
+    [-0.082964, 0.5, 1.082964, 1.086099]
+    >>> h = 1e-5
+    >>> bool(np.allclose(gelu_slope(z), (homtrap.gelu(z + h) - homtrap.gelu(z - h)) / (2 * h), atol=1e-9))
+    True
+    """
+    c = np.sqrt(2.0 / np.pi)
+    u = c * (z + 0.044715 * z**3)
+    t = np.tanh(u)
+    return 0.5 * (1.0 + t) + 0.5 * z * (1.0 - t * t) * c * (1.0 + 3 * 0.044715 * z * z)
+
+
+def lipschitz_constant(activation: str) -> float:
+    r"""Lipschitz constant :math:`\sup_z |\varphi'(z)|` of a named activation.
+
+    1 for ``"relu"`` and ``"tanh"``; for ``"gelu"`` (tanh approximation) the maximum of the
+    closed-form derivative :func:`gelu_slope`, about 1.129 (:prf:ref:`rem-gelu-lipschitz`).
+
+    Parameters
+    ----------
+    activation : {"relu", "tanh", "gelu"}
+        A name in :data:`ACTIVATIONS`.
+
+    Returns
+    -------
+    float
+        :math:`\mathrm{Lip}(\varphi)`.
+
+    Raises
+    ------
+    ValueError
+        If ``activation`` is not one of the names above.
+
+    See Also
+    --------
+    gelu_slope : the derivative maximised for ``"gelu"``.
+    residual_stack : where the constant bounds the change of the detail per layer.
+
+    Notes
+    -----
+    For ``"gelu"`` the slope is evaluated on a grid of 50 001 points in [0, 5], and the
+    bracket around the grid maximum is refined by 60 ternary-search steps (the slope is
+    unimodal near its peak); the result is accurate to rounding.
+
+    Used in :doc:`/book/14_proposition1` and :doc:`/book/15_identity_stagnation`.
+
+    Examples
+    --------
+    >>> import numpy as np, homtrap
+    >>> homtrap.lipschitz_constant("relu"), round(homtrap.lipschitz_constant("gelu"), 6)
+    (1.0, 1.128993)
+
+    An independent check: no secant slope of GELU on a fine grid exceeds it.
+
+    >>> z = np.linspace(-10, 10, 200_001)
+    >>> secant = np.diff(homtrap.gelu(z)) / np.diff(z)
+    >>> bool(secant.max() <= homtrap.lipschitz_constant("gelu") + 1e-12)
+    True
+    """
+    if activation in ("relu", "tanh"):
+        return 1.0
+    if activation != "gelu":
+        raise ValueError(f"activation must be one of {sorted(ACTIVATIONS)}, got {activation!r}")
+    z = np.linspace(0.0, 5.0, 50_001)
+    i = int(np.argmax(gelu_slope(z)))
+    lo, hi = z[max(i - 1, 0)], z[min(i + 1, z.size - 1)]
+    for _ in range(60):  # golden-section-free refinement: the slope is unimodal near its peak
+        m1, m2 = lo + (hi - lo) / 3, hi - (hi - lo) / 3
+        if gelu_slope(np.array(m1)) < gelu_slope(np.array(m2)):
+            lo = m1
+        else:
+            hi = m2
+    return float(gelu_slope(np.array((lo + hi) / 2)))
+
+
+#: the activations the book uses, by name: ``"relu"`` (:func:`relu`), ``"tanh"`` (``numpy.tanh``)
+#: and ``"gelu"`` (:func:`gelu`); used in :doc:`/book/14_proposition1` and
+#: :doc:`/book/15_identity_stagnation`
+ACTIVATIONS: dict[str, Activation] = {"relu": relu, "tanh": np.tanh, "gelu": gelu}
+
+
+@dataclass(frozen=True)
+class ResidualTrajectory:
+    r"""States and update sizes of a residual stack, as returned by :func:`residual_stack`.
+
+    Attributes
+    ----------
+    states : ndarray, shape (..., L + 1, n)
+        :math:`x_0, \dots, x_L`.
+    update_norms : ndarray, shape (..., L)
+        :math:`\|\alpha\varphi(M_\ell x_\ell)\|`.
+    detail_update_norms : ndarray, shape (..., L)
+        :math:`\|P(x_{\ell+1} - x_\ell)\|`.
+
+    Examples
+    --------
+    >>> import numpy as np, homtrap
+    >>> tr = homtrap.residual_stack(np.array([0.0, 1.0, 2.0]), np.full((2, 3, 3), 1 / 3), "relu")
+    >>> tr.states.tolist()  # J/n maps x to its mean: relu(1) = 1 is added to every entry
+    [[0.0, 1.0, 2.0], [1.0, 2.0, 3.0], [3.0, 4.0, 5.0]]
+    >>> tr.detail_update_norms.tolist(), float(tr.relative_detail_change())
+    ([0.0, 0.0], 0.0)
+
+    See Also
+    --------
+    residual_stack : returns it.
+
+    Notes
+    -----
+    Used in :doc:`/book/14_proposition1`, :doc:`/book/15_identity_stagnation` and
+    :doc:`/book/16_incompatibility`.
+    """
+
+    states: NDArray[np.float64]
+    update_norms: NDArray[np.float64]
+    detail_update_norms: NDArray[np.float64]
+
+    def relative_detail_change(self) -> NDArray[np.float64] | np.float64:
+        """:math:`\\|P(x_L - x_0)\\| / \\|P x_0\\|`, the change of the detail over the stack relative to its size.
+
+        Returns
+        -------
+        ndarray or float, shape (...)
+            One value per trajectory (``inf`` or ``nan`` where :math:`Px_0 = 0`).
+        """
+        x0, xL = self.states[..., 0, :], self.states[..., -1, :]
+        d = xL - x0
+        d = d - d.mean(axis=-1, keepdims=True)
+        p0 = x0 - x0.mean(axis=-1, keepdims=True)
+        return np.linalg.norm(d, axis=-1) / np.linalg.norm(p0, axis=-1)
+
+
+@renamed_arguments(gain="branch_gain")
+def residual_stack(
+    x0: ArrayLike,
+    layers: ArrayLike,
+    activation: str | Activation = "tanh",
+    *,
+    branch_gain: float = 1.0,
+) -> ResidualTrajectory:
+    r"""Run :math:`x_{\ell+1} = x_\ell + \alpha\,\varphi(M_\ell x_\ell)` through a stack of layers.
+
+    Parameters
+    ----------
+    x0 : array_like, shape (..., n)
+        Inputs (a batch of vectors).
+    layers : array_like, shape (L, n, n) or (..., L, n, n)
+        Mixing matrices; leading axes broadcast against those of ``x0``.
+    activation : {"relu", "tanh", "gelu"} or callable, default "tanh"
+        Entrywise :math:`\varphi`.
+    branch_gain : float, default 1.0
+        Gain :math:`\alpha` of the residual branch (a gain above 1 is the "expansive scaling" escape; not LayerNorm's ``weight``).
+
+    Returns
+    -------
+    ResidualTrajectory
+        ``states`` of shape ``(..., L + 1, n)``, ``update_norms`` and ``detail_update_norms``
+        of shape ``(..., L)``.
+
+    Raises
+    ------
+    TypeError
+        If ``x0`` or ``layers`` is not real, ``branch_gain`` not a number, or ``activation``
+        neither a name nor a callable.
+    ValueError
+        If ``x0`` has fewer than 2 entries, ``layers`` is not of shape ``(..., L, n, n)`` with
+        the ``n`` of ``x0``, an entry is not finite, or ``activation`` is an unknown name.
+
+    See Also
+    --------
+    lipschitz_constant : the constant that bounds the detail change per layer.
+    homtrap.attention_stack : the analogous stack with attention layers.
+
+    Notes
+    -----
+    For doubly-stochastic :math:`M_\ell` and a 1-Lipschitz :math:`\varphi`, one layer changes the
+    detail by at most :math:`\alpha\,\sigma_2(M_\ell)\|Px_\ell\|`
+    (:prf:ref:`prop-residual-corrected`), so a stack of homogenising layers barely moves the
+    detail: identity stagnation. ``gain`` is the deprecated name of ``branch_gain``.
+
+    Used in :doc:`/book/14_proposition1`, :doc:`/book/15_identity_stagnation`,
+    :doc:`/book/16_incompatibility` and :doc:`/book/21_diagnose`.
+
+    Examples
+    --------
+    Five Sinkhorn layers at temperature one, a tanh branch: every layer changes the detail by
+    at most :math:`\sigma_2\|Px_\ell\|`.
+
+    >>> import numpy as np, homtrap
+    >>> M = homtrap.random_dsm(6, 1.0, size=5, rng=0)
+    >>> x0 = np.random.default_rng(1).standard_normal(6) + 3.0
+    >>> tr = homtrap.residual_stack(x0, M, "tanh")
+    >>> tr.states.shape, tr.update_norms.shape
+    ((6, 6), (5,))
+    >>> Px = np.linalg.norm(homtrap.detail(tr.states[:-1]), axis=-1)
+    >>> bool(np.all(tr.detail_update_norms <= homtrap.sigma2(M) * Px * (1 + 1e-9)))
+    True
+    """
+    x = as_vector_stack(x0, "x0", min_n=2)
+    A = as_square_stack(layers, "layers", min_n=2)
+    if A.ndim < 3:
+        raise ValueError(f"layers must have shape (..., L, n, n), got shape {A.shape}")
+    if A.shape[-1] != x.shape[-1]:
+        raise ValueError(f"layers are {A.shape[-1]}x{A.shape[-1]} but x0 has length {x.shape[-1]}")
+    alpha = float(as_real_array(branch_gain, "branch_gain"))
+    if isinstance(activation, str):
+        if activation not in ACTIVATIONS:
+            raise ValueError(f"activation must be one of {sorted(ACTIVATIONS)} or a callable, got {activation!r}")
+        phi = ACTIVATIONS[activation]
+    elif callable(activation):
+        phi = activation
+    else:
+        raise TypeError(f"activation must be a name or a callable, got {type(activation).__name__}")
+    L = A.shape[-3]
+    states = [x]
+    upd, dupd = [], []
+    for ell in range(L):
+        M = A[..., ell, :, :]
+        branch = alpha * phi(np.einsum("...ij,...j->...i", M, x))
+        upd.append(np.linalg.norm(branch, axis=-1))
+        dupd.append(np.linalg.norm(branch - branch.mean(axis=-1, keepdims=True), axis=-1))
+        x = x + branch
+        states.append(x)
+    return ResidualTrajectory(
+        states=np.stack(np.broadcast_arrays(*states), axis=-2),
+        update_norms=np.stack(np.broadcast_arrays(*upd), axis=-1),
+        detail_update_norms=np.stack(np.broadcast_arrays(*dupd), axis=-1),
+    )

@@ -1,0 +1,110 @@
+"""Tests of homtrap._residual (Part V): residual stacks against an explicit loop and the corrected
+Proposition 1, and the activations (relu, gelu) with their Lipschitz constants."""
+
+import numpy as np
+import pytest
+
+import homtrap as ht
+from scipy.optimize import minimize_scalar
+import homtrap
+from homtrap import __all__ as residual_all
+from homtrap import gelu_slope
+
+
+def test_residual_stack_matches_loop_and_corrected_proposition():
+    rng = np.random.default_rng(5)
+    Ms = ht.random_dsm(16, 0.7, size=6, rng=rng)
+    x0 = rng.standard_normal((4, 16)) + 5.0
+    tr = ht.residual_stack(x0, Ms, "relu")
+    x = x0.copy()
+    for ell, M in enumerate(Ms):
+        upd = np.maximum(x @ M.T, 0)
+        np.testing.assert_allclose(tr.update_norms[:, ell], np.linalg.norm(upd, axis=1))
+        # corrected Proposition 1: ||P phi(Mx)|| <= sigma2 ||Px||
+        assert np.all(tr.detail_update_norms[:, ell] <= ht.sigma2(M) * np.linalg.norm(ht.detail(x), axis=1) + 1e-12)
+        x = x + upd
+    np.testing.assert_allclose(tr.states[:, -1], x)
+    change = tr.relative_detail_change()
+    assert np.all(change <= np.prod(1 + ht.sigma2(Ms)) - 1)
+
+
+def test_gelu_and_activation_errors():
+    z = np.linspace(-5, 5, 100_001)
+    slope = np.diff(ht.gelu(z)) / np.diff(z)
+    assert 1.1 < slope.max() < 1.2  # not 1-Lipschitz
+    with pytest.raises(ValueError, match=r"\bactivation must be one of \['gelu', 'relu', 'tanh'\] or a callable, got 'swish'"):
+        ht.residual_stack(np.ones((1, 3)) + np.arange(3), ht.random_dsm(3, 1.0, size=2, rng=0), "swish")
+    with pytest.raises(ValueError, match=r"\blayers are 3x3 but x0 has length 4"):
+        ht.residual_stack(np.arange(4.0), ht.random_dsm(3, 1.0, size=2, rng=0))
+
+
+def test_lipschitz_constants():
+    z = np.linspace(-8, 8, 400_001)
+    fd = np.abs(np.diff(ht.gelu(z)) / np.diff(z)).max()
+    assert ht.lipschitz_constant("gelu") == pytest.approx(fd, abs=1e-6)
+    assert ht.lipschitz_constant("gelu") == pytest.approx(1.128993, abs=2e-6)
+    assert ht.lipschitz_constant("relu") == ht.lipschitz_constant("tanh") == 1.0
+    with pytest.raises(ValueError, match=r"\bactivation must be one of \['gelu', 'relu', 'tanh'\], got 'swish'"):
+        ht.lipschitz_constant("swish")
+
+
+# ----------------------------------------------------------------------
+# Tests of homtrap._residual.gelu_slope (public since the restructure; book/14_proposition1.ipynb had a copy).
+
+C0 = np.sqrt(2 / np.pi)
+
+
+def chapter_gelu_slope(z):
+    # the chapter's copy, verbatim (book/14_proposition1.ipynb, the cell of rem-gelu-lipschitz)
+    u = C0 * (z + 0.044715 * z**3)
+    t = np.tanh(u)
+    return 0.5 * (1 + t) + 0.5 * z * (1 - t**2) * C0 * (1 + 3 * 0.044715 * z**2)
+
+
+def test_public():
+    assert "gelu_slope" in residual_all
+
+
+def test_agrees_with_the_chapters_copy():
+    z = np.linspace(-6, 6, 2001)
+    assert np.abs(gelu_slope(z) - chapter_gelu_slope(z)).max() <= 4e-16
+
+
+def test_against_finite_differences_of_gelu():
+    z = np.linspace(-6, 6, 2001)
+    h = 1e-5
+    fd = (homtrap.gelu(z + h) - homtrap.gelu(z - h)) / (2 * h)
+    assert np.abs(fd - gelu_slope(z)).max() <= 1e-8
+    # must-fail control: the slope of the exact (erf) GELU differs from the tanh approximation's by more
+    from scipy.special import erf
+    exact = 0.5 * (1 + erf(z / np.sqrt(2))) + z * np.exp(-z * z / 2) / np.sqrt(2 * np.pi)
+    assert np.abs(exact - gelu_slope(z)).max() > 1e-4
+
+
+def test_symmetry_and_sign():
+    z = np.linspace(-6, 6, 2001)
+    assert np.abs(gelu_slope(z) + gelu_slope(-z) - 1).max() <= 1e-12
+    assert gelu_slope(np.array(0.0)) == 0.5
+    assert np.all(gelu_slope(np.linspace(-6, -0.76, 500)) < 0) and np.all(gelu_slope(np.linspace(-0.75, 6, 500)) > 0)
+
+
+def test_maximum_is_the_lipschitz_constant():
+    opt = minimize_scalar(lambda s: -gelu_slope(s), bounds=(0.0, 3.0), method="bounded", options={"xatol": 1e-10})
+    lip = homtrap.lipschitz_constant("gelu")
+    assert abs(-opt.fun - lip) <= 1e-12 and 1.41 < opt.x < 1.43
+    assert gelu_slope(np.linspace(-10, 10, 200_001)).max() <= lip + 1e-12
+    assert lip > 1.12  # GELU is not 1-Lipschitz
+
+
+def test_shapes_and_scalars():
+    assert gelu_slope(np.zeros((2, 3))).shape == (2, 3)
+    assert isinstance(gelu_slope(np.float64(1.0)), np.floating)
+    assert np.isnan(gelu_slope(np.array(np.nan)))
+
+
+@pytest.mark.parametrize("name", ["relu", "tanh", "gelu"])
+def test_activations_secant_slopes(name):
+    grid = np.linspace(-10, 10, 400_001)
+    secant = np.diff(homtrap.ACTIVATIONS[name](grid)) / np.diff(grid)
+    lip = homtrap.lipschitz_constant(name)
+    assert np.abs(secant).max() <= lip + 1e-9 and np.abs(secant).max() >= lip - 1e-6
