@@ -214,7 +214,7 @@ def test_page_reads_completely(browser, server, html_dir, docname):
         boxes = page.evaluate(
             """() => [...document.querySelectorAll('article div.exercise, article div.solution')].map(d => ({
                 kind: d.classList.contains('exercise') ? 'exercise' : 'solution',
-                title: (d.querySelector('.admonition-title') || {innerText: ''}).innerText.trim(),
+                title: (d.querySelector('.admonition-title') || {innerText: ''}).innerText.replace(/\s+/g, ' ').trim(),
                 collapsed: d.classList.contains('toggle-hidden'),
             }))"""
         )
