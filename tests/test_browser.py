@@ -208,6 +208,29 @@ def test_page_reads_completely(browser, server, html_dir, docname):
                 f"{docname}: no theorem/definition boxes rendered"
             )
 
+        # 8. exercises (sphinx-exercise): each shows its generated number "Exercise <chapter>.<k>"
+        #    and a title; each solution follows it, starts collapsed (sphinx-togglebutton) and its
+        #    title names that exercise by number
+        boxes = page.evaluate(
+            """() => [...document.querySelectorAll('article div.exercise, article div.solution')].map(d => ({
+                kind: d.classList.contains('exercise') ? 'exercise' : 'solution',
+                title: (d.querySelector('.admonition-title') || {innerText: ''}).innerText.replace(/\s+/g, ' ').trim(),
+                collapsed: d.classList.contains('toggle-hidden'),
+            }))"""
+        )
+        chapter = re.match(r"book/(\d\d)_", docname)
+        last = None
+        for box in boxes:
+            if box["kind"] == "exercise":
+                m = re.match(r"Exercise (\d+)\.(\d+)\s+\(.+\)$", box["title"])
+                assert m and chapter and int(m.group(1)) == int(chapter.group(1)), f"{docname}: exercise title {box['title']!r}"
+                last = f"Exercise {m.group(1)}.{m.group(2)}"
+            else:
+                assert last and box["title"].startswith(f"Solution to {last} ("), f"{docname}: solution {box['title']!r} after {last}"
+                assert box["collapsed"], f"{docname}: the solution to {last} is not collapsed"
+                last = None
+        assert [b["kind"] for b in boxes] == ["exercise", "solution"] * (len(boxes) // 2), f"{docname}: {boxes}"
+
         if docname in SCREENSHOT_PAGES:
             ARTIFACTS.mkdir(parents=True, exist_ok=True)
             page.screenshot(path=str(ARTIFACTS / f"{Path(docname).name}.png"), full_page=False)
