@@ -1,4 +1,4 @@
-"""Tests for homtrap.attention: softmax, Sinkformer and converged Sinkhorn attention.
+"""Tests for homtrap._attention (the attention layers): softmax, Sinkformer and converged Sinkhorn attention.
 
 Each map is compared with independent transcriptions written here: a probability-domain
 alternating normalisation (``naive_sinkformer``), an entry-by-entry plain-Python transcription of

@@ -185,10 +185,6 @@ def test_only_timing_cells_skip_comparison(path):
 
 # ---------------------------------------------------------------------------- exercises
 CHAPTERS = [p for p in NOTEBOOKS if p.name[:2].isdigit()]
-#: chapters whose exercises are still hand-made admonitions: another edit owns them for now, and
-#: scripts/convert_exercises.py converts them. Strict xfail: once a chapter is converted its entry
-#: here fails the suite until it is removed, and meanwhile it is the must-fail control on real text.
-UNCONVERTED = {f"{k:02d}" for k in range(14, 23)}
 
 _FENCE_OPEN = re.compile(r"^(:{3,}|`{3,})\{([\w:-]+)\}(.*)$")
 
@@ -236,11 +232,7 @@ def exercise_problems(text: str) -> list[str]:
     return problems
 
 
-@pytest.mark.parametrize(
-    "path",
-    [pytest.param(p, marks=pytest.mark.xfail(p.name[:2] in UNCONVERTED, reason="not converted yet", strict=True)) for p in CHAPTERS],
-    ids=lambda p: p.stem,
-)
+@pytest.mark.parametrize("path", CHAPTERS, ids=lambda p: p.stem)
 def test_every_exercise_is_a_labelled_sphinx_exercise_with_its_solution(path):
     text = "\n\n".join("".join(c["source"]) for c in _cells(path) if c["cell_type"] == "markdown")
     problems = exercise_problems(text)

@@ -1,4 +1,4 @@
-"""Tests of mHC's H_res model (homtrap.mhc) against independent transcriptions of the
+"""Tests of mHC's H_res model (homtrap._mhc) against independent transcriptions of the
 published algorithm: mHC §4.2 Eq. 9 (Xie et al., arXiv 2512.24880) and DeepSeek's reference
 ``sinkhorn_normalize_ref`` (deepseek-ai/TileKernels, tile_kernels/torch/mhc.py), which is
 written here in its own storage layout (comb = H_res transposed) and transposed at the end."""
