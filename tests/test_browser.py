@@ -212,7 +212,7 @@ def test_page_reads_completely(browser, server, html_dir, docname):
         #    and a title; each solution follows it, starts collapsed (sphinx-togglebutton) and its
         #    title names that exercise by number
         boxes = page.evaluate(
-            """() => [...document.querySelectorAll('article div.exercise, article div.solution')].map(d => ({
+            r"""() => [...document.querySelectorAll('article div.exercise, article div.solution')].map(d => ({
                 kind: d.classList.contains('exercise') ? 'exercise' : 'solution',
                 title: (d.querySelector('.admonition-title') || {innerText: ''}).innerText.replace(/\s+/g, ' ').trim(),
                 collapsed: d.classList.contains('toggle-hidden'),
