@@ -24,10 +24,11 @@ Two variants of each page, loaded alternately in the same run so that both see t
 machine (the comparison is the ratio, not the absolute seconds):
 
 * ``built``: the page as built;
-* ``eager``: the same page with the extra MathJax components of its configuration
-  (``loader.load``: the book's progressive typesetting, or MathJax's ``ui/lazy``) removed
-  before MathJax reads it, so that every formula is typeset at startup, as the book did
-  before it typeset progressively. On a build without extra components both are equal.
+* ``eager``: the same page without the book's progressive typesetting (its script
+  ``mathjax/homtrap-progressive.js`` is served empty) and without the extra MathJax
+  components of its configuration (``loader.load``: the progressive typesetting as older
+  builds loaded it, or MathJax's ``ui/lazy``), so that every formula is typeset at startup,
+  as the book did before it typeset progressively. On a build without either both are equal.
 
 Usage (inside the project's environment, ``source scripts/_env.sh``; after
 ``jupyter-book build .``; needs Debian's ``chromium``)::
@@ -122,7 +123,7 @@ PROBE = r"""
     const wait = () => started()
       ? MathJax.startup.promise.then(() => { t.startup = performance.now(); check(); })
       : setTimeout(wait, 10);
-    if (document.querySelector("script[src*='mathjax']")) wait();
+    if (document.querySelector("script[src*='mathjax/es5/']")) wait();
   });
 })();
 """
@@ -141,6 +142,8 @@ def measure(browser, url: str, variant: str, viewport: tuple[int, int], scroll: 
         page.set_default_timeout(120_000)
         if variant == "eager":
             page.add_init_script(EAGER)
+            page.route("**/homtrap-progressive.js*",
+                       lambda route: route.fulfill(status=200, content_type="text/javascript", body=""))
         page.add_init_script(PROBE)
         page.goto(url, wait_until="load")
         page.wait_for_function("() => window.__pageSpeed.fonts !== null")

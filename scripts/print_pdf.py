@@ -175,7 +175,7 @@ def _print(browser, url: str, out: Path) -> dict[str, float]:
         tab.add_init_script(MATHJAX_PRINT_CONFIG)
         tab.goto(url, wait_until="load", timeout=600_000)  # images are in before printing
         lap("load")
-        if tab.locator("script[src*='mathjax']").count():
+        if tab.locator("script[src*='mathjax/es5/']").count():
             tab.wait_for_function("() => window.MathJax && MathJax.startup && MathJax.startup.promise", timeout=600_000)
             tab.evaluate("() => MathJax.startup.promise.then(() => true)")  # the initial typeset is done
             tab.evaluate(TYPESET_ALL)  # and the rest of the book, not left to the background

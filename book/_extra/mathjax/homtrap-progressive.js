@@ -2,12 +2,18 @@
  * Progressive typesetting for the homtrap book: the first screen first, the rest in the
  * background, in small slices that leave the page free to scroll.
  *
- * A MathJax 3 component, loaded by MathJax's loader (``loader.load`` in _config.yml) before
- * MathJax starts up. It only uses MathJax's documented API:
+ * A plain deferred script, placed before MathJax's own (deferred) script (``html_js_files``
+ * in _config.yml, priority 400; MathJax's is 500), so it runs after Sphinx's inline
+ * ``window.MathJax = {...}`` configuration and before MathJax reads that configuration. It
+ * only sets documented configuration (``startup.typeset``, ``startup.pageReady``) and uses
+ * MathJax's documented API once MathJax has started:
  *
  * 1. ``startup.typeset`` is switched off, and the startup's ``pageReady`` typesets only the
- *    formulas (``.math`` elements) on or near the screen, with ``MathJax.typesetPromise(elements)``.
- *    ``MathJax.startup.promise`` resolves once they are typeset.
+ *    formulas (``.math`` elements) on or near the screen, with ``MathJax.typesetPromise(elements)``,
+ *    as soon as the document has been parsed: in the ``DOMContentLoaded`` event, after the
+ *    handlers of the theme's synchronous scripts (copy buttons, toggles), which change the
+ *    layout, and before Font Awesome's timer and the page's ``load``. ``MathJax.startup.promise``
+ *    resolves once they are typeset.
  * 2. Then the other formulas are typeset in slices of about SLICE_MS of work each, those that
  *    come near the screen first (an IntersectionObserver watches them), the others in page
  *    order, each slice chained on ``MathJax.startup.promise`` (MathJax's way of keeping
@@ -16,6 +22,13 @@
  *    ``MathJax.typesetPromise(elements)`` on ``MathJax.startup.promise`` for the ``.math``
  *    elements that hold no ``mjx-container`` yet (``typesetRest`` below). Before the browser
  *    prints, the same is started (printing from the browser's menu).
+ *
+ * Why a script of its own and not a MathJax component (``loader.load``), as it first was: a
+ * component is fetched by MathJax's loader once MathJax's script has run, and MathJax starts
+ * up in that request's ``load`` event, a task queued behind the theme's deferred scripts,
+ * their ``DOMContentLoaded`` handlers, a rendering frame and Font Awesome's timer (on the
+ * largest chapters, 0.2-0.5 s of a 2-core machine's main thread). Configured beforehand,
+ * MathJax starts up in the microtasks right after its own script.
  *
  * Only ``.math`` elements are ever handed to MathJax, and only untypeset ones: in MathJax
  * 3.2 a second ``MathJax.typesetPromise()`` over the whole page (or over an element already
@@ -28,11 +41,15 @@
  * took 3-5 s on a 2-core machine (benchmarks/page_speed.py measures it, per page). MathJax's
  * own lazy extension (ui/lazy, 3.2.2) still measures, inserts and observes a placeholder for
  * every formula at startup (a single task of ~0.7 s on the heaviest chapter) and brought the
- * first screen of ch01 and ch05 only to ~2.5 s, against ~1.4 s for this component.
+ * first screen of ch01 and ch05 only to ~2.5 s, against ~1.4 s for this script.
  */
 (function () {
   "use strict";
-  var MathJax = window.MathJax;
+  var config = window.MathJax;
+  // a page without math has no MathJax configuration (Sphinx adds MathJax only where needed);
+  // MathJax itself (which carries a version) must not be running yet
+  if (!config || typeof config !== "object" || config.version) return;
+  var MathJax = null; // MathJax itself, once it has started up (it replaces window.MathJax)
   var MARGIN = 300; // px above and below the viewport counted as "near the screen"
   var SLICE_MS = 40; // target work per background slice, in ms (below a 50 ms "long task")
   var MIN_SLICE = 4; // formulas per slice at least: each slice also costs a layout of the page
@@ -47,10 +64,10 @@
     return el.querySelector("mjx-container") !== null;
   }
 
-  function near(el) {
+  function near(el, margin) {
     if (!el.getClientRects().length) return false; // hidden (a collapsed dropdown)
     var r = el.getBoundingClientRect();
-    return r.bottom > -MARGIN && r.top < window.innerHeight + MARGIN;
+    return r.bottom > -margin && r.top < window.innerHeight + margin;
   }
 
   // a failed slice is reported on the console (the browser tests fail on console errors) and
@@ -63,9 +80,13 @@
   }
 
   // the first screen: typeset what is near it; typesetting changes the layout (raw TeX and
-  // typeset math differ in size), so look again until nothing near is left (at most 3 rounds)
+  // typeset math differ in size), so look again until nothing on the screen itself is left
+  // (at most 3 rounds). The later rounds leave the margin to the background (the observer
+  // puts it first): each round costs a layout of the whole page, and all rounds run in the
+  // task before the first screen can be painted.
   function firstScreen(round) {
-    var els = pending.filter(function (el) { return !typeset(el) && near(el); });
+    var margin = round === 0 ? MARGIN : 0;
+    var els = pending.filter(function (el) { return !typeset(el) && near(el, margin); });
     if (!els.length || round >= 3) return Promise.resolve();
     return MathJax.typesetPromise(els).then(function () { return firstScreen(round + 1); });
   }
@@ -116,8 +137,18 @@
     });
   }
 
+  // resolves in the DOMContentLoaded event (at once if the page has loaded); a deferred
+  // script always runs before that event
+  var parsed = new Promise(function (resolve) {
+    if (document.readyState === "complete") resolve();
+    else document.addEventListener("DOMContentLoaded", function () { resolve(); });
+  });
+
   function pageReady() {
-    return MathJax.startup.defaultPageReady().then(function () {
+    MathJax = window.MathJax;
+    return parsed.then(function () {
+      return MathJax.startup.defaultPageReady();
+    }).then(function () {
       pending = Array.prototype.slice.call(document.querySelectorAll(".math"));
       return firstScreen(0);
     }).then(function () {
@@ -132,7 +163,8 @@
     });
   }
 
-  MathJax.config.startup.typeset = false;
-  MathJax.config.startup.pageReady = pageReady;
-  window.addEventListener("beforeprint", typesetRest);
+  config.startup = config.startup || {};
+  config.startup.typeset = false;
+  config.startup.pageReady = pageReady;
+  window.addEventListener("beforeprint", function () { if (MathJax) typesetRest(); });
 })();
