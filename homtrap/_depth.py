@@ -279,8 +279,12 @@ def _stack(layers: ArrayLike) -> NDArray[np.float64]:
     return A
 
 
-def _cumulative_products(A: NDArray[np.float64]) -> NDArray[np.float64]:
-    """``out[..., k] = A[..., k] @ ... @ A[..., 0]`` for every k."""
+def partial_products(A: NDArray[np.float64]) -> NDArray[np.float64]:
+    r"""``out[..., k, :, :] = A[..., k, :, :] @ ... @ A[..., 0, :, :]`` for every k (a new array).
+
+    The one loop over the products :math:`M_k \cdots M_1` of a stack ``(..., L, n, n)``, shared by
+    the depth functions here, :func:`homtrap.mhc_composite` and :func:`homtrap.diagnose`.
+    """
     out = np.empty_like(A)
     out[..., 0, :, :] = A[..., 0, :, :]
     for k in range(1, A.shape[-3]):
@@ -345,7 +349,7 @@ def product_distances(layers: ArrayLike) -> NDArray[np.float64]:
     """
     A = _stack(layers)
     n = A.shape[-1]
-    return _spectral_norm(_cumulative_products(A) - 1.0 / n)
+    return _spectral_norm(partial_products(A) - 1.0 / n)
 
 
 def power_distances(M: ArrayLike, k_max: int) -> NDArray[np.float64]:
@@ -443,7 +447,7 @@ def max_product_norm(layers: ArrayLike) -> NDArray[np.float64] | np.float64:
     1.2311
     """
     A = _stack(layers)
-    return _spectral_norm(_cumulative_products(A)).max(axis=-1)
+    return _spectral_norm(partial_products(A)).max(axis=-1)
 
 
 @renamed_arguments(eps="target")

@@ -38,7 +38,7 @@ from numpy.typing import ArrayLike, NDArray
 from scipy.optimize import linear_sum_assignment
 
 from ._validation import as_square_stack, check_int, check_positive_scalar, renamed_arguments
-from ._depth import cyclic_effective_depth, effective_depth_product
+from ._depth import cyclic_effective_depth, effective_depth_product, partial_products
 from ._spectra import detail_factor as _detail_factor
 from ._spectra import sigma2 as _sigma2
 from ._birkhoff import entropy
@@ -479,15 +479,10 @@ def _distance_to_permutation(A: NDArray[np.float64]) -> NDArray[np.float64]:
     return out
 
 
-def _partial_products(X: NDArray[np.float64]) -> NDArray[np.float64]:
-    """``out[:, k] = X[:, k] @ ... @ X[:, 0]`` for a ``(B, L, n, n)`` stack; a ValueError if they overflow."""
-    if X.shape[1] == 1:
-        return X
-    out = np.empty_like(X)
-    out[:, 0] = X[:, 0]
+def _checked_products(X: NDArray[np.float64]) -> NDArray[np.float64]:
+    """The partial products of a ``(B, L, n, n)`` stack (:func:`partial_products`); a ValueError if they overflow."""
     with np.errstate(over="ignore", invalid="ignore"):
-        for k in range(1, X.shape[1]):
-            out[:, k] = X[:, k] @ out[:, k - 1]
+        out = partial_products(X)
     if not np.all(np.isfinite(out)):
         raise ValueError("M: the products M_k ... M_1 of the stack overflow float64 (its row sums are far above one); "
                          "normalise or rescale M")
@@ -733,7 +728,7 @@ def diagnose(
     ent = np.atleast_1d(entropy(flat)) / (n * np.log(n)) + 0.0  # negative only if an entry exceeds one; + 0.0: no -0
 
     # per stack: the partial products M_k ... M_1 (for one layer, the layer itself)
-    prods = _partial_products(X)
+    prods = _checked_products(X)
     profile = f.reshape(B, L) if L == 1 else np.atleast_1d(_detail_factor(prods.reshape(-1, n, n))).reshape(B, L)
     last = prods[:, -1]
     amax_f = np.abs(last.sum(axis=-1)).max(axis=-1)

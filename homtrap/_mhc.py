@@ -31,6 +31,7 @@ from typing import NamedTuple
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
+from ._depth import partial_products
 from ._validation import as_real_array, as_square_stack, check_int
 
 __all__ = ["AmaxGain", "amax_gain", "mhc_composite", "mhc_h_res", "mhc_logits"]
@@ -396,12 +397,5 @@ def mhc_composite(layers: ArrayLike, *, cumulative: bool = False) -> NDArray[np.
         raise ValueError(f"layers must have shape (..., L, n, n), got shape {S.shape}")
     if not isinstance(cumulative, (bool, np.bool_)):
         raise TypeError(f"cumulative must be a bool, got {type(cumulative).__name__}")
-    out = np.empty_like(S) if cumulative else None
-    P = S[..., 0, :, :].copy()
-    if out is not None:
-        out[..., 0, :, :] = P
-    for l in range(1, S.shape[-3]):
-        P = S[..., l, :, :] @ P
-        if out is not None:
-            out[..., l, :, :] = P
-    return out if out is not None else P
+    out = partial_products(S)
+    return out if cumulative else out[..., -1, :, :]
