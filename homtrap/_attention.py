@@ -30,7 +30,7 @@ from typing import NamedTuple
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from ._validation import as_generator, as_real_array, as_square_stack, check_int, check_positive_scalar
+from ._validation import as_batch_shape, as_generator, as_real_array, as_square_stack, check_int, check_positive_scalar
 from ._sinkhorn import sinkhorn
 
 __all__ = [
@@ -271,21 +271,6 @@ def sinkhorn_attention(
     return sinkhorn(Z, 1.0, tol=tol, max_iter=max_iter)
 
 
-def _sizes(size: int | tuple[int, ...] | None) -> tuple[int, ...]:
-    """``size`` as a tuple of non-negative ints (``None``: one draw, shape ``()``)."""
-    if size is None:
-        return ()
-    if isinstance(size, (bool, np.bool_)):
-        raise TypeError("size must be None, an int or a tuple of ints, got bool")
-    if isinstance(size, numbers.Integral):
-        size = (size,)
-    if not isinstance(size, tuple) or not all(isinstance(s, numbers.Integral) and not isinstance(s, (bool, np.bool_)) for s in size):
-        raise TypeError(f"size must be None, an int or a tuple of ints, got {size!r}")
-    if any(s < 0 for s in size):
-        raise ValueError(f"size must not have negative entries, got {size!r}")
-    return tuple(int(s) for s in size)
-
-
 def _draw_many(draw: Callable[[], NDArray[np.float64]], size: tuple[int, ...], shape: tuple[int, ...]) -> NDArray[np.float64]:
     """``draw()`` repeated over ``size`` in C order (the order of nested list comprehensions)."""
     if not size:
@@ -380,7 +365,7 @@ def clustered_tokens(
     tau = float(noise)
     if not np.isfinite(tau) or tau < 0:
         raise ValueError(f"noise must be a finite number >= 0, got {tau}")
-    shape = _sizes(size)
+    shape = as_batch_shape(size, minimum=0)
     gen = as_generator(rng)
     labels = np.repeat(np.arange(kc), n // kc)
 
@@ -451,7 +436,7 @@ def random_bilinear_form(
     (True, True)
     """
     d = check_int(dim, "dim", minimum=1)
-    shape = _sizes(size)
+    shape = as_batch_shape(size, minimum=0)
     gen = as_generator(rng)
 
     def draw() -> NDArray[np.float64]:
@@ -521,7 +506,7 @@ def random_orthogonal(
     True
     """
     d = check_int(dim, "dim", minimum=1)
-    shape = _sizes(size)
+    shape = as_batch_shape(size, minimum=0)
     gen = as_generator(rng)
 
     def draw() -> NDArray[np.float64]:

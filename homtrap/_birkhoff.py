@@ -19,7 +19,6 @@ doubly stochastic (:doc:`/book/09_non_normality`, :doc:`/book/17_case_mhc`,
 
 from __future__ import annotations
 
-import numbers
 from typing import NamedTuple
 
 import numpy as np
@@ -29,7 +28,7 @@ from scipy.special import xlogy
 
 from ._sinkhorn import sinkhorn
 from ._sinkhorn_kernels import marginal_errors
-from ._validation import as_generator, as_square_stack, as_vector_stack, check_int, check_positive_scalar
+from ._validation import as_batch_shape, as_generator, as_square_stack, as_vector_stack, check_int, check_positive_scalar
 
 __all__ = [
     "BirkhoffDecomposition",
@@ -468,16 +467,6 @@ def circulant(c: ArrayLike) -> NDArray[np.float64]:
 SizeLike = int | tuple[int, ...] | None
 
 
-def _batch_shape(size: SizeLike) -> tuple[int, ...]:
-    if size is None:
-        return ()
-    if isinstance(size, numbers.Integral) and not isinstance(size, bool):
-        return (check_int(size, "size", minimum=1),)
-    if isinstance(size, tuple):
-        return tuple(check_int(s, "size", minimum=1) for s in size)
-    raise TypeError(f"size must be None, an int or a tuple of ints, got {type(size).__name__}")
-
-
 def random_logits(
     n: int,
     *,
@@ -530,7 +519,7 @@ def random_logits(
     """
     n = check_int(n, "n", minimum=1)
     scale = check_positive_scalar(scale, "scale")
-    shape = _batch_shape(size) + (n, n)
+    shape = as_batch_shape(size) + (n, n)
     return as_generator(rng).standard_normal(shape) * scale
 
 

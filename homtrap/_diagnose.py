@@ -38,7 +38,7 @@ from numpy.typing import ArrayLike, NDArray
 from scipy.optimize import linear_sum_assignment
 
 from ._validation import as_square_stack, check_int, check_positive_scalar, renamed_arguments
-from ._depth import cyclic_effective_depth, effective_depth_product, partial_products
+from ._depth import cyclic_effective_depth, partial_products
 from ._spectra import detail_factor as _detail_factor
 from ._spectra import sigma2 as _sigma2
 from ._birkhoff import entropy

@@ -25,6 +25,7 @@ __all__ = [
     "check_open_unit",
     "finite_range",
     "as_generator",
+    "as_batch_shape",
     "renamed_arguments",
 ]
 
@@ -148,6 +149,20 @@ def check_int(x: Any, name: str, *, minimum: int) -> int:
     if value < minimum:
         raise ValueError(f"{name} must be >= {minimum}, got {value}")
     return value
+
+
+def as_batch_shape(size: Any, name: str = "size", *, minimum: int = 1) -> tuple[int, ...]:
+    """A ``size`` argument (``None``, an int or a tuple of ints, numpy's convention) as a shape tuple.
+
+    ``None`` gives ``()`` (one draw); every entry must be an integer >= ``minimum``.
+    """
+    if size is None:
+        return ()
+    if isinstance(size, numbers.Integral) and not isinstance(size, (bool, np.bool_)):
+        return (check_int(size, name, minimum=minimum),)
+    if isinstance(size, tuple):
+        return tuple(check_int(s, name, minimum=minimum) for s in size)
+    raise TypeError(f"{name} must be None, an int or a tuple of ints, got {type(size).__name__} {size!r}")
 
 
 def check_open_unit(x: ArrayLike, name: str) -> NDArray[np.float64]:
