@@ -1,9 +1,9 @@
 r"""Concentration bounds behind Theorem 1: :math:`\chi^2` tails, spherical caps, the theorem's
 bound and probability, and the sharper cosine-concentration radius.
 
-Setting (:prf:ref:`def-noisy-ln`): clean detail signals :math:`s, s' \in \mathbb R^n`, noisy
-pre-activations :math:`y = s + \xi`, :math:`\xi \sim \mathcal N(0, \nu^2 I_n)`, the LayerNorm
-direction :math:`u = P y / \|P y\|` (and :math:`v` likewise for :math:`s'`), the detail dimension
+Setting (:prf:ref:`def-noisy-ln`): clean detail signals :math:`y_0, y_0' \in \mathbb R^n`, noisy
+pre-activations :math:`y = y_0 + \xi`, :math:`\xi \sim \mathcal N(0, \nu^2 I_n)`, the LayerNorm
+direction :math:`u = P y / \|P y\|` (and :math:`v` likewise for :math:`y_0'`), the detail dimension
 :math:`k = n - 1` and the amplitude SNR :math:`\gamma` (:func:`homtrap.amplitude_snr`).
 
 Used in Part IV: :doc:`/book/10_concentration` (:math:`\chi^2` tails, caps, the law of
@@ -421,8 +421,8 @@ def cosine_concentration_radius(
     r"""Radius :math:`R` of :prf:ref:`prop-sharper`: :math:`|\langle u, v\rangle - c_0| \le R` with probability :math:`\ge 1 - 9e^{-x}`.
 
     In the setting of :prf:ref:`def-noisy-ln` with detail dimension :math:`k`, per-signal SNRs
-    :math:`\gamma_1 = \|s\|/(\nu\sqrt k)`, :math:`\gamma_2 = \|s'\|/(\nu\sqrt k)` and the clean
-    value :math:`c_0 = \langle s, s'\rangle / (\nu^2 k\sqrt{(1+\gamma_1^2)(1+\gamma_2^2)})`, put
+    :math:`\gamma_1 = \|y_0\|/(\nu\sqrt k)`, :math:`\gamma_2 = \|y_0'\|/(\nu\sqrt k)` and the clean
+    value :math:`c_0 = \langle y_0, y_0'\rangle / (\nu^2 k\sqrt{(1+\gamma_1^2)(1+\gamma_2^2)})`, put
     :math:`t = \sqrt{x/k}`,
     :math:`\delta_i = \bigl(2(1 + \sqrt2\gamma_i)t + 2t^2\bigr)/(1 + \gamma_i^2)` and
     :math:`\delta = \max(\delta_1, \delta_2)`. If :math:`\delta < 1`,
@@ -433,7 +433,7 @@ def cosine_concentration_radius(
             {\sqrt{(1 + \gamma_1^2)(1 + \gamma_2^2)}} + |c_0|\,\delta\Bigr),
 
     and :math:`R = \infty` (the proposition says nothing) if :math:`\delta \ge 1`. For
-    :math:`s = s'`, :math:`c_0 = \gamma^2/(1+\gamma^2)`; for :math:`s \perp s'`, :math:`c_0 = 0`.
+    :math:`y_0 = y_0'`, :math:`c_0 = \gamma^2/(1+\gamma^2)`; for :math:`y_0 \perp y_0'`, :math:`c_0 = 0`.
 
     Parameters
     ----------
@@ -464,7 +464,7 @@ def cosine_concentration_radius(
     See Also
     --------
     theorem1_bound : the coarser bound :math:`\varepsilon + 8\gamma`.
-    homtrap.mean_ln_cosine : the exact mean :math:`\mathbb E\langle u, v\rangle` for :math:`s = s'`.
+    homtrap.mean_ln_cosine : the exact mean :math:`\mathbb E\langle u, v\rangle` for :math:`y_0 = y_0'`.
     homtrap.noisy_ln_cosines, homtrap.reduced_ln_cosines : samples to check the radius against.
 
     Notes

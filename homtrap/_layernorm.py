@@ -2,7 +2,7 @@ r"""LayerNorm and the signal-to-noise ratio of the detail it normalises.
 
 The object is LayerNorm without affine parameters, :math:`\mathrm{LN}(y) = \sqrt n\,Py/\|Py\|`,
 and its unit-norm direction :math:`u = Py/\|Py\|` applied to noisy signals
-:math:`y = s + \xi`, :math:`\xi \sim \mathcal N(0, \nu^2 I_n)` (:prf:ref:`def-noisy-ln`):
+:math:`y = y_0 + \xi`, :math:`\xi \sim \mathcal N(0, \nu^2 I_n)` (:prf:ref:`def-noisy-ln`):
 the amplitude SNR :math:`\gamma` of Theorem 1, exact and Monte-Carlo samples of the cosine
 :math:`\langle u, v\rangle` of two normalised noisy signals, the mean alignment :math:`h_k(r)`
 of the LayerNorm direction and the mean cosine :math:`\mathbb E\langle u, v\rangle` of two
@@ -187,18 +187,20 @@ def layer_norm(
     return out
 
 
-def amplitude_snr(s: ArrayLike, s_prime: ArrayLike, noise_std: float) -> NDArray[np.float64] | np.float64:
-    r"""Amplitude SNR :math:`\gamma = \max(\|Ps\|, \|Ps'\|) / (\nu \sqrt{n-1})` along the last axis.
+@renamed_arguments(s="signal", s_prime="signal_prime")
+def amplitude_snr(signal: ArrayLike, signal_prime: ArrayLike, noise_std: float) -> NDArray[np.float64] | np.float64:
+    r"""Amplitude SNR :math:`\gamma = \max(\|Py_0\|, \|Py_0'\|) / (\nu \sqrt{n-1})` along the last axis.
 
     The ratio of the larger clean detail to the typical length :math:`\nu\sqrt{n-1}` of the
     noise's detail, the :math:`\gamma` of Theorem 1 (:prf:ref:`thm-orthogonal-collapse`):
 
-    .. math:: \gamma = \frac{\max(\|Ps\|, \|Ps'\|)}{\nu\sqrt{n - 1}} .
+    .. math:: \gamma = \frac{\max(\|Py_0\|, \|Py_0'\|)}{\nu\sqrt{n - 1}} .
 
     Parameters
     ----------
-    s, s_prime : array_like, shape (..., n)
-        Clean signals, ``n >= 2``; their leading axes broadcast.
+    signal, signal_prime : array_like, shape (..., n)
+        Clean signals :math:`y_0, y_0'`, ``n >= 2``; their leading axes broadcast (``s``,
+        ``s_prime`` are their deprecated names).
     noise_std : float
         Noise level :math:`\nu > 0`.
 
@@ -212,7 +214,7 @@ def amplitude_snr(s: ArrayLike, s_prime: ArrayLike, noise_std: float) -> NDArray
     TypeError
         If an argument is not real.
     ValueError
-        If ``s`` or ``s_prime`` has fewer than 2 entries or a non-finite entry, their lengths
+        If ``signal`` or ``signal_prime`` has fewer than 2 entries or a non-finite entry, their lengths
         differ, or ``noise_std`` is not a finite number > 0.
 
     See Also
@@ -234,27 +236,27 @@ def amplitude_snr(s: ArrayLike, s_prime: ArrayLike, noise_std: float) -> NDArray
     >>> round(float(np.linalg.norm(s - s.mean()) / (0.5 * np.sqrt(3))), 6)  # s has the larger detail
     1.825742
     """
-    a = as_vector_stack(s, "s", min_n=2)
-    b = as_vector_stack(s_prime, "s_prime", min_n=2)
+    a = as_vector_stack(signal, "signal", min_n=2)
+    b = as_vector_stack(signal_prime, "signal_prime", min_n=2)
     nu = check_positive_scalar(noise_std, "noise_std")
     n = a.shape[-1]
     if b.shape[-1] != n:
-        raise ValueError(f"s and s_prime must have the same length, got {n} and {b.shape[-1]}")
+        raise ValueError(f"signal and signal_prime must have the same length, got {n} and {b.shape[-1]}")
     na = np.linalg.norm(a - a.mean(axis=-1, keepdims=True), axis=-1)
     nb = np.linalg.norm(b - b.mean(axis=-1, keepdims=True), axis=-1)
     return (np.maximum(na, nb) / (nu * np.sqrt(n - 1)))[()]
 
 
-@renamed_arguments(draws="size")
+@renamed_arguments(draws="size", s="signal", s_prime="signal_prime")
 def noisy_ln_cosines(
-    s: ArrayLike,
-    s_prime: ArrayLike,
+    signal: ArrayLike,
+    signal_prime: ArrayLike,
     noise_std: float,
     size: int,
     *,
     rng: int | np.random.Generator | None = None,
 ) -> NDArray[np.float64]:
-    r"""Monte-Carlo samples of :math:`\langle u, v\rangle`, :math:`u = \mathrm{LN}(s+\xi)`, :math:`v = \mathrm{LN}(s'+\xi')`.
+    r"""Monte-Carlo samples of :math:`\langle u, v\rangle`, :math:`u = \mathrm{LN}(y_0+\xi)`, :math:`v = \mathrm{LN}(y_0'+\xi')`.
 
     Here :math:`\mathrm{LN}(y) = Py/\|Py\|` (unit-norm LayerNorm) and :math:`\xi, \xi'` are
     independent :math:`\mathcal N(0, \nu^2 I_n)`.
@@ -264,8 +266,9 @@ def noisy_ln_cosines(
 
     Parameters
     ----------
-    s, s_prime : array_like, shape (n,)
-        Clean signals, ``n >= 2``, of the same length.
+    signal, signal_prime : array_like, shape (n,)
+        Clean signals :math:`y_0, y_0'`, ``n >= 2``, of the same length (``s``, ``s_prime`` are
+        their deprecated names).
     noise_std : float
         Noise level :math:`\nu > 0`.
     size : int
@@ -284,13 +287,13 @@ def noisy_ln_cosines(
         If an argument has the wrong type (``size`` not an integer, ``rng`` not a seed or
         generator).
     ValueError
-        If ``s`` and ``s_prime`` are not 1-D of the same length ``>= 2``, ``noise_std`` is not
+        If ``signal`` and ``signal_prime`` are not 1-D of the same length ``>= 2``, ``noise_std`` is not
         > 0, ``size < 1``, or a noisy signal is constant (probability zero).
 
     See Also
     --------
     reduced_ln_cosines : exact samples of the same law at O(1) cost per draw.
-    mean_ln_cosine : the exact mean for ``s == s_prime``.
+    mean_ln_cosine : the exact mean for ``signal == signal_prime``.
     theorem1_bound : the bound these samples obey with high probability.
 
     Notes
@@ -312,10 +315,10 @@ def noisy_ln_cosines(
     >>> round(exact, 4), bool(abs(c.mean() - exact) < 4 * c.std() / np.sqrt(c.size))
     (0.8714, True)
     """
-    a = as_vector_stack(s, "s", min_n=2)
-    b = as_vector_stack(s_prime, "s_prime", min_n=2)
+    a = as_vector_stack(signal, "signal", min_n=2)
+    b = as_vector_stack(signal_prime, "signal_prime", min_n=2)
     if a.ndim != 1 or b.shape != a.shape:
-        raise ValueError(f"s and s_prime must be 1-D of the same length, got shapes {a.shape} and {b.shape}")
+        raise ValueError(f"signal and signal_prime must be 1-D of the same length, got shapes {a.shape} and {b.shape}")
     nu = check_positive_scalar(noise_std, "noise_std")
     size = check_int(size, "size", minimum=1)
     gen = as_generator(rng)
@@ -348,7 +351,7 @@ def reduced_ln_cosines(
     Parameters
     ----------
     a, a_prime : array_like, shape (2,)
-        Coordinates of :math:`s/\nu` and :math:`s'/\nu` in an orthonormal basis of a plane
+        Coordinates of :math:`y_0/\nu` and :math:`y_0'/\nu` in an orthonormal basis of a plane
         containing both (for example ``[gamma * sqrt(k), 0]``).
     k : int
         Dimension of the detail space, ``k >= 4`` (``n - 1`` for signals of length ``n``).
@@ -411,22 +414,22 @@ def reduced_ln_cosines(
 
 
 def ln_direction_mean(r: ArrayLike, k: int) -> NDArray[np.float64] | np.float64:
-    r"""Mean alignment :math:`h_k(r) = \mathbb E\,\langle u, s/\|s\|\rangle` of the LayerNorm direction.
+    r"""Mean alignment :math:`h_k(r) = \mathbb E\,\langle u, y_0/\|y_0\|\rangle` of the LayerNorm direction.
 
-    For :math:`u = (s + g)/\|s + g\|` with :math:`g \sim \mathcal N(0, \nu^2 I_k)` in a
-    :math:`k`-dimensional space and :math:`r = \|s\|/\nu`,
+    For :math:`u = (y_0 + g)/\|y_0 + g\|` with :math:`g \sim \mathcal N(0, \nu^2 I_k)` in a
+    :math:`k`-dimensional space and :math:`r = \|y_0\|/\nu`,
 
     .. math:: h_k(r) = \frac{r}{\sqrt 2}\,\frac{\Gamma(\tfrac{k+1}{2})}{\Gamma(\tfrac k2 + 1)}\,
               {}_1F_1\!\left(\tfrac12; \tfrac k2 + 1; -\tfrac{r^2}{2}\right),
 
-    so that :math:`\mathbb E\langle u, v\rangle = h_k(r)\,h_k(r')\cos(s, s')` for independent
+    so that :math:`\mathbb E\langle u, v\rangle = h_k(r)\,h_k(r')\cos(y_0, y_0')` for independent
     noises (:prf:ref:`prop-noisy-cosine-mean`, Figure 2). :math:`h_k(r) \approx r\sqrt{1/k}`
     for small :math:`r` and :math:`\to 1` as :math:`r \to \infty`.
 
     Parameters
     ----------
     r : array_like of float
-        Signal-to-noise length ratio :math:`r = \|s\|/\nu \ge 0`; any shape.
+        Signal-to-noise length ratio :math:`r = \|y_0\|/\nu \ge 0`; any shape.
     k : int
         Dimension of the space, ``k >= 1``.
 
@@ -488,9 +491,9 @@ def _nonneg_gamma(gamma: ArrayLike) -> NDArray[np.float64] | np.float64:
 def mean_ln_cosine(gamma: ArrayLike, k: int) -> NDArray[np.float64] | np.float64:
     r"""Exact mean cosine :math:`\mathbb E\langle u, v\rangle = h_k(\gamma\sqrt k)^2` of two noisy copies of one signal.
 
-    For :math:`s = s' \in V_\perp` with amplitude SNR :math:`\gamma = \|s\|/(\nu\sqrt k)` in a
+    For :math:`y_0 = y_0' \in V_\perp` with amplitude SNR :math:`\gamma = \|y_0\|/(\nu\sqrt k)` in a
     detail space of dimension :math:`k`, :prf:ref:`prop-mean-cosine` gives
-    :math:`\mathbb E\langle u, v\rangle = m^2` with :math:`m = \mathbb E\langle u, \hat s\rangle`,
+    :math:`\mathbb E\langle u, v\rangle = m^2` with :math:`m = \mathbb E\langle u, \hat{y}_0\rangle`,
     and :prf:ref:`prop-noisy-cosine-mean` gives :math:`m` in closed form
     (:func:`ln_direction_mean`):
 
@@ -499,12 +502,12 @@ def mean_ln_cosine(gamma: ArrayLike, k: int) -> NDArray[np.float64] | np.float64
         \mathbb E\langle u, v\rangle = h_k\bigl(\gamma\sqrt k\bigr)^2
         = \frac{\gamma^2}{1 + \gamma^2}\Bigl(1 + \frac{\gamma^2 - 1/2}{k(1+\gamma^2)^2} + O(k^{-2})\Bigr).
 
-    For :math:`s \perp s'` the mean is 0.
+    For :math:`y_0 \perp y_0'` the mean is 0.
 
     Parameters
     ----------
     gamma : array_like of float
-        Amplitude SNR :math:`\gamma \ge 0` (:func:`amplitude_snr` with ``s_prime = s``); any shape.
+        Amplitude SNR :math:`\gamma \ge 0` (:func:`amplitude_snr` with ``signal_prime = signal``); any shape.
     k : int
         Detail dimension :math:`k = n - 1 \ge 2`.
 

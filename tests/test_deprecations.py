@@ -97,12 +97,17 @@ RENAMED_KEYWORDS = [
     ("theorem1_bound", (np.array([0.01, 0.1, 0.3]),), "eps", "deviation", 0.25, {}),
     ("theorem1_probability", (256, 3.0), "eps", "deviation", 0.25, {}),
     ("noisy_ln_cosines", (3 * S, S, 1.0), "draws", "size", 20, {"rng": 5}),
+    ("noisy_ln_cosines", (), "s", "signal", 3 * S, {"signal_prime": S, "noise_std": 1.0, "size": 20, "rng": 5}),
+    ("noisy_ln_cosines", (3 * S,), "s_prime", "signal_prime", S, {"noise_std": 1.0, "size": 20, "rng": 5}),
+    ("amplitude_snr", (), "s", "signal", 3 * S, {"signal_prime": S, "noise_std": 0.5}),
+    ("amplitude_snr", (3 * S,), "s_prime", "signal_prime", S, {"noise_std": 0.5}),
     ("reduced_ln_cosines", (np.array([2.0, 0.0]), np.array([1.0, 1.5]), 39), "draws", "size", 20, {"rng": 6}),
     ("sigma2_sweep", (4, [0.5, 2.0]), "trials", "size", 3, {"rng": 7}),
     ("layer_norm", (np.array([[1.0, 2.0, 4.0], [0.0, 3.0, -1.0]]),), "gain", "weight", np.array([2.0, 0.5, -1.0]), {}),
     ("residual_stack", (np.arange(12.0).reshape(2, 6), M3[0], "relu"), "gain", "branch_gain", 0.5, {}),
 ]
 KEYWORD_IDS = [f"{name}-{old}" for name, _, old, *_ in RENAMED_KEYWORDS]
+assert len(set(KEYWORD_IDS)) == len(KEYWORD_IDS)
 
 
 @pytest.mark.parametrize("name, args, old, new, value, extra", RENAMED_KEYWORDS, ids=KEYWORD_IDS)
@@ -139,7 +144,10 @@ def test_the_keyword_table_covers_every_renamed_keyword():
         for cell in closure:
             if isinstance(cell.cell_contents, dict) and getattr(fn, "__wrapped__", None) is not None:
                 wrapped[name] = dict(cell.cell_contents)
-    assert wrapped == {name: {old: new} for name, _, old, new, *_ in RENAMED_KEYWORDS}
+    table: dict[str, dict[str, str]] = {}
+    for name, _, old, new, *_ in RENAMED_KEYWORDS:
+        table.setdefault(name, {})[old] = new
+    assert wrapped == table
 
 
 # ----------------------------------------------------------------------------- result attributes
