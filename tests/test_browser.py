@@ -126,7 +126,9 @@ def _open(browser, url: str):
     background, so the page is then made to typeset the rest at once (``TYPESET_ALL``, as the
     PDF command does: ``MathJax.typesetPromise`` chained on ``MathJax.startup.promise``).
     The checks read the typeset DOM (``mjx-math``), which does not depend on the web fonts
-    having arrived.
+    having arrived, with every section laid out (the book lets the browser skip off-screen
+    sections, and ``innerText`` leaves skipped sections out; ``test_skipped_sections_are_laid_out_when_printed``
+    checks the stylesheet).
     """
     page = browser.new_page(viewport={"width": 1280, "height": 900})
     page.set_default_timeout(120_000)  # generous, for a loaded 2-core machine
@@ -144,6 +146,10 @@ def _open(browser, url: str):
             page.wait_for_function("() => window.MathJax && MathJax.startup && MathJax.startup.promise")
             page.evaluate("() => MathJax.startup.promise.then(() => true)")
             page.evaluate(TYPESET_ALL)
+        # the book's stylesheet lets the browser skip the layout of off-screen sections
+        # (content-visibility: auto), and innerText omits what is not laid out: the checks read
+        # the page laid out in full, as it is printed
+        page.add_style_tag(content="article.bd-article section > section { content-visibility: visible !important; }")
     except BaseException:
         page.close()
         raise
@@ -253,6 +259,28 @@ def test_book_reads_offline_from_disk(browser, html_dir):
     try:
         assert all(urlparse(r).scheme in ("file", "data", "blob") for r in requests), [r for r in requests if not r.startswith("file:")]
         assert page.locator("mjx-container mjx-math").count() > 0
+    finally:
+        page.close()
+
+
+def test_skipped_sections_are_laid_out_when_printed(browser, server):
+    """Off-screen sections skip layout on screen (the book's stylesheet), never in print.
+
+    On screen the content of the last section of a long chapter is skipped (``checkVisibility``
+    with ``contentVisibilityAuto`` is false for its heading) while the first's is not; with print media every section
+    is laid out, so the PDF (and a reader's printout) holds all of it.
+    """
+    chapter = "book/05_figure1"
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    try:
+        page.goto(urljoin(server, f"{chapter}.html"), wait_until="load")
+        visible = "() => [...document.querySelectorAll('article.bd-article section > section')]" \
+                  ".map(s => s.firstElementChild.checkVisibility({contentVisibilityAuto: true}))"  # inside the section
+        screen = page.evaluate(visible)
+        assert len(screen) > 3 and screen[0] and not screen[-1], screen
+        page.emulate_media(media="print")
+        printed = page.evaluate(visible)
+        assert all(printed), printed
     finally:
         page.close()
 

@@ -64,7 +64,13 @@
     return el.querySelector("mjx-container") !== null;
   }
 
+  // the book's stylesheet lets the browser skip off-screen sections (content-visibility: auto);
+  // asking for the rectangle of a formula inside one would lay that section out, so such a
+  // formula is "not near" without asking (where the browser can tell: checkVisibility)
+  var skipAware = typeof Element.prototype.checkVisibility === "function";
+
   function near(el, margin) {
+    if (skipAware && !el.checkVisibility({contentVisibilityAuto: true})) return false;
     if (!el.getClientRects().length) return false; // hidden (a collapsed dropdown)
     var r = el.getBoundingClientRect();
     return r.bottom > -margin && r.top < window.innerHeight + margin;
