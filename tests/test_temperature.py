@@ -220,3 +220,5 @@ def test_assignment_gap_matches_brute_force():
         vals = sorted((g[np.arange(5), list(q)].sum() for q in permutations(range(5))), reverse=True)
         assert gap == pytest.approx(vals[0] - vals[1], abs=1e-12)
     assert ht.assignment_gap(np.zeros((3, 3))) == 0.0  # all assignments tie
+
+
