@@ -61,6 +61,7 @@ from ._birkhoff import (
     BirkhoffDecomposition,
     birkhoff_decomposition,
     circulant,
+    circulant_eigenvalues,
     entropy,
     is_doubly_stochastic,
     marginal_error,
@@ -83,7 +84,9 @@ from ._detail import (
 from ._spectra import (
     departure_from_normality,
     detail_factor,
+    gram_laplacian,
     lambda2,
+    scaled_power_norms,
     sigma2,
     sigma2_gap,
     sigma_rms,
@@ -107,6 +110,8 @@ from ._temperature import (
     assignment_permutation,
     entropic_objective,
     first_order_sigma2,
+    oscillation,
+    sigma2_derivative,
     sigma2_sweep,
 )
 # LayerNorm and the SNR of the detail it normalises
@@ -134,6 +139,7 @@ from ._concentration import (
 # low-precision formats
 from ._numerics import (
     quantise,
+    rounding_noise,
 )
 # residual dynamics and activations
 from ._residual import (
@@ -202,6 +208,7 @@ __all__ = [
     "centring_projector",
     "chi2_tail_bounds",
     "circulant",
+    "circulant_eigenvalues",
     "clustered_tokens",
     "collapse_depth",
     "cosine",
@@ -220,6 +227,7 @@ __all__ = [
     "first_order_sigma2",
     "gelu",
     "gelu_slope",
+    "gram_laplacian",
     "high_temperature_effective_depth",
     "is_doubly_stochastic",
     "lambda2",
@@ -236,6 +244,7 @@ __all__ = [
     "mhc_logits",
     "noisy_ln_cosines",
     "normalise_detail",
+    "oscillation",
     "permutation_matrix",
     "plain_sinkhorn",
     "plain_sweeps_predicted",
@@ -250,8 +259,11 @@ __all__ = [
     "reduced_ln_cosines",
     "relu",
     "residual_stack",
+    "rounding_noise",
+    "scaled_power_norms",
     "set_book_style",
     "sigma2",
+    "sigma2_derivative",
     "sigma2_gap",
     "sigma2_sweep",
     "sigma_rms",

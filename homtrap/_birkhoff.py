@@ -34,6 +34,7 @@ __all__ = [
     "BirkhoffDecomposition",
     "birkhoff_decomposition",
     "circulant",
+    "circulant_eigenvalues",
     "entropy",
     "is_doubly_stochastic",
     "marginal_error",
@@ -415,6 +416,63 @@ def entropy(M: ArrayLike) -> NDArray[np.float64] | np.float64:
     return (-xlogy(A, A).sum(axis=(-2, -1)))[()]
 
 
+def circulant_eigenvalues(c: ArrayLike) -> NDArray[np.complex128]:
+    r"""Eigenvalues :math:`\hat c_k` of the circulant matrices with first rows ``c``, mode by mode.
+
+    .. math::
+
+        \hat c_k = \sum_{m=0}^{n-1} c_m\, e^{2\pi \mathrm i mk/n}, \qquad
+        C f_k = \hat c_k f_k, \quad f_k = \bigl(e^{2\pi \mathrm i jk/n}\bigr)_{j=0}^{n-1},
+
+    for :math:`C = ` :func:`homtrap.circulant` ``(c)``: every circulant is diagonalised by the
+    Fourier modes, so :math:`L` layers multiply the :math:`k`-th Fourier coefficient of every input by
+    :math:`\hat c_k^L`. For a probability vector ``c``, :math:`\hat c_0 = 1` and
+    :math:`\sigma_2(C) = |\lambda_2(C)| = \max_{k \ne 0}|\hat c_k|`; :math:`C` is a low-pass filter
+    exactly when :math:`|\hat c_k|` does not increase with the frequency :math:`\min(k, n - k)`
+    (:prf:ref:`prop-circulant-filter`). Used in :doc:`/book/07_contraction_across_layers`.
+
+    Parameters
+    ----------
+    c : array_like, shape (..., n)
+        First rows, real and finite, ``n >= 1``; leading axes are batch axes.
+
+    Returns
+    -------
+    ndarray of complex, shape (..., n)
+        :math:`\hat c_k`, ``k = 0, ..., n-1``, the eigenvalue of the mode :math:`f_k`.
+
+    Raises
+    ------
+    ValueError
+        If ``c`` is a scalar or holds NaN/inf.
+    TypeError
+        If ``c`` is not a real numeric array.
+
+    See Also
+    --------
+    circulant : The matrices themselves.
+
+    Notes
+    -----
+    ``numpy.fft.fft`` uses the other sign in the exponent; for real ``c`` the result is its complex
+    conjugate, which is how it is computed.
+
+    Examples
+    --------
+    >>> import numpy as np, homtrap
+    >>> c = np.array([0.6, 0.3, 0.0, 0.1])
+    >>> c_hat = homtrap.circulant_eigenvalues(c)
+    >>> print(np.round(c_hat[1], 3), np.abs(c_hat).round(4))  # c_0 + i c_1 - c_2 - i c_3; the moduli
+    (0.6+0.2j) [1.     0.6325 0.2    0.6325]
+    >>> F = np.exp(2j * np.pi * np.outer(np.arange(4), np.arange(4)) / 4)  # column k is f_k
+    >>> bool(np.allclose(homtrap.circulant(c) @ F, F * c_hat))
+    True
+    >>> round(float(homtrap.sigma2(homtrap.circulant(c))), 6), round(float(np.abs(c_hat[1:]).max()), 6)
+    (0.632456, 0.632456)
+    """
+    return np.conj(np.fft.fft(as_vector_stack(c, "c"), axis=-1))
+
+
 def circulant(c: ArrayLike) -> NDArray[np.float64]:
     r"""Circulant matrices :math:`C_{ij} = c_{(j - i) \bmod n}` with first rows ``c``.
 
@@ -445,6 +503,7 @@ def circulant(c: ArrayLike) -> NDArray[np.float64]:
     See Also
     --------
     lambda2 : Equals :func:`homtrap.sigma2` for a normal matrix such as a circulant.
+    circulant_eigenvalues : The eigenvalues :math:`\hat c_k`, one per Fourier mode.
 
     Examples
     --------

@@ -2,7 +2,8 @@ r"""Low-precision floating-point formats: rounding to bfloat16 and float16.
 
 :func:`homtrap.quantise` rounds an array to a format and back. Used in :doc:`/book/12_figure2`
 (:prf:ref:`rem-rounding-collapse-depth`) and :doc:`/book/19_next_checks` to ask whether the
-collapse survives the rounding of the formats networks are trained in.
+collapse survives the rounding of the formats networks are trained in; :func:`homtrap.rounding_noise`
+is the standard deviation of that rounding, the noise level of a collapse depth.
 """
 
 from __future__ import annotations
@@ -10,9 +11,9 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from ._validation import as_real_array
+from ._validation import as_real_array, check_int
 
-__all__ = ["quantise"]
+__all__ = ["quantise", "rounding_noise"]
 
 
 def quantise(x: ArrayLike, fmt: str = "bfloat16") -> NDArray[np.float64]:
@@ -71,3 +72,63 @@ def quantise(x: ArrayLike, fmt: str = "bfloat16") -> NDArray[np.float64]:
         bits = ((bits + rounding) >> 16) << 16
         return bits.astype(np.uint32).view(np.float32).astype(np.float64)
     raise ValueError(f"fmt must be 'bfloat16' or 'float16', got {fmt!r}")
+
+
+#: significant bits (stored mantissa bits plus the implicit one) of the formats rounding_noise knows
+_SIGNIFICANT_BITS = {"bfloat16": 8, "float16": 11, "float32": 24, "float64": 53}
+
+
+def rounding_noise(fmt: str | int = "bfloat16") -> float:
+    r"""Standard deviation :math:`\nu_q = \mathrm{ulp}/\sqrt{12}` of rounding values in :math:`[1, 2)`.
+
+    With :math:`p` significant bits the spacing of representable numbers in :math:`[1, 2)` is
+    :math:`\mathrm{ulp} = 2^{1-p}`; rounding to nearest leaves an error spread uniformly over
+    :math:`[-\mathrm{ulp}/2, \mathrm{ulp}/2]` for values spread over many ulps, whose standard
+    deviation is
+
+    .. math::
+
+        \nu_q = \frac{2^{1-p}}{\sqrt{12}} .
+
+    It is the noise level of low-precision storage in the collapse depth
+    (:prf:ref:`rem-rounding-collapse-depth`, :func:`homtrap.collapse_depth`). Used in
+    :doc:`/book/21_diagnose` and :doc:`/book/22_tradeoff_map`.
+
+    Parameters
+    ----------
+    fmt : {"bfloat16", "float16", "float32", "float64"} or int, default "bfloat16"
+        A format (8, 11, 24 and 53 significant bits), or the number of significant bits
+        :math:`p \ge 1` itself (the stored mantissa bits plus the implicit leading one).
+
+    Returns
+    -------
+    float
+        :math:`\nu_q`.
+
+    Raises
+    ------
+    ValueError
+        If ``fmt`` is a string other than the four names, or an integer ``< 1``.
+    TypeError
+        If ``fmt`` is neither a string nor an integer.
+
+    See Also
+    --------
+    quantise : The rounding itself.
+
+    Examples
+    --------
+    >>> import numpy as np, homtrap
+    >>> homtrap.rounding_noise("bfloat16") == float(2.0**-7 / np.sqrt(12)) == homtrap.rounding_noise(8)
+    True
+    >>> x = np.random.default_rng(0).uniform(1, 2, 100_000)  # the measured rounding error
+    >>> round(float(np.std(homtrap.quantise(x) - x) / homtrap.rounding_noise()), 2)
+    1.0
+    """
+    if isinstance(fmt, str):
+        if fmt not in _SIGNIFICANT_BITS:
+            raise ValueError(f"fmt must be one of {sorted(_SIGNIFICANT_BITS)} or a number of bits, got {fmt!r}")
+        p = _SIGNIFICANT_BITS[fmt]
+    else:
+        p = check_int(fmt, "fmt", minimum=1)
+    return float(2.0 ** (1 - p) / np.sqrt(12))

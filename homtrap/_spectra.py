@@ -8,7 +8,9 @@ the top eigenvalue of :math:`A^\top A` (LAPACK), large ones (``n >= 512``) by La
 iteration on :math:`A^\top A` (see :func:`homtrap.detail_factor`). Around them:
 :func:`homtrap.lambda2` (:math:`|\lambda_2|`), :func:`homtrap.sigma2_gap`
 (:math:`1 - \sigma_2^2` without cancellation), :func:`homtrap.sigma_rms`,
-:func:`homtrap.singular_values` and :func:`homtrap.departure_from_normality`.
+:func:`homtrap.singular_values`, :func:`homtrap.departure_from_normality`,
+:func:`homtrap.gram_laplacian` (the Laplacian behind the gap) and
+:func:`homtrap.scaled_power_norms` (the non-normal transient).
 
 :math:`\sigma_2` is used in nearly every chapter; :math:`|\lambda_2|` and non-normality in
 :doc:`/book/06_sigma2_vs_eigenvalues` and :doc:`/book/09_non_normality`; the gap in
@@ -29,7 +31,9 @@ from ._sinkhorn_kernels import marginal_errors
 __all__ = [
     "departure_from_normality",
     "detail_factor",
+    "gram_laplacian",
     "lambda2",
+    "scaled_power_norms",
     "sigma2",
     "sigma2_gap",
     "sigma_rms",
@@ -478,6 +482,64 @@ def lambda2(M: ArrayLike) -> NDArray[np.float64] | np.float64:
     return out.reshape(batch)[()]
 
 
+def gram_laplacian(M: ArrayLike) -> NDArray[np.float64]:
+    r"""The graph Laplacian of the weights :math:`W_{kl} = (MM^\top)_{kl}`, :math:`k \ne l`.
+
+    .. math::
+
+        L_{kl} = -W_{kl}\ (k \ne l), \qquad L_{kk} = \sum_{l \ne k} W_{kl} .
+
+    :math:`L` is symmetric and positive semi-definite, :math:`x^\top L x = \tfrac12\sum_{k \ne l}
+    W_{kl}(x_k - x_l)^2`, with :math:`L\mathbf 1 = 0`. For :math:`M \in \mathcal B_n` the row sums
+    of :math:`MM^\top` are one, so :math:`L = I - MM^\top`; its second-smallest eigenvalue (the
+    algebraic connectivity) is :math:`1 - \sigma_2(M)^2` (:prf:ref:`prop-lowtemp-fiedler`), which
+    :func:`homtrap.sigma2_gap` returns. For a matrix with exact columns (column sums one, as
+    after a column normalisation) the same :math:`L` is the Hessian of Sinkhorn's reduced dual.
+    Built from the off-diagonal weights, it involves no cancellation where :math:`MM^\top` is close
+    to the identity (low temperature). Used in :doc:`/book/04_low_temperature`.
+
+    Parameters
+    ----------
+    M : array_like, shape (..., n, n)
+        Real, finite square matrices (not necessarily doubly stochastic).
+
+    Returns
+    -------
+    ndarray of float, shape (..., n, n)
+        The Laplacians, symmetric with zero row sums (up to rounding).
+
+    Raises
+    ------
+    ValueError
+        If ``M`` is not a stack of square matrices or holds NaN/inf.
+    TypeError
+        If ``M`` is not a real numeric array.
+
+    See Also
+    --------
+    sigma2_gap : Its second-smallest eigenvalue, for doubly-stochastic ``M``.
+
+    Examples
+    --------
+    >>> import numpy as np, homtrap
+    >>> M = homtrap.random_dsm(5, 0.5, rng=0)
+    >>> L = homtrap.gram_laplacian(M)
+    >>> bool(np.allclose(L, np.eye(5) - M @ M.T)), bool(np.allclose(L.sum(axis=1), 0))
+    (True, True)
+    >>> fiedler = np.linalg.eigvalsh(L)[1]
+    >>> bool(np.isclose(fiedler, homtrap.sigma2_gap(M))), bool(np.isclose(fiedler, 1 - homtrap.sigma2(M) ** 2))
+    (True, True)
+    """
+    A = as_square_stack(M, "M")
+    n = A.shape[-1]
+    W = np.matmul(A, np.swapaxes(A, -1, -2))
+    d = np.arange(n)
+    W[..., d, d] = 0.0
+    lap = -W
+    lap[..., d, d] = W.sum(axis=-1)
+    return lap
+
+
 def sigma2_gap(M: ArrayLike) -> NDArray[np.float64] | np.float64:
     r"""The gap :math:`1 - \sigma_2(M)^2` of each doubly-stochastic matrix, accurate near :math:`\sigma_2 = 1`.
 
@@ -518,6 +580,7 @@ def sigma2_gap(M: ArrayLike) -> NDArray[np.float64] | np.float64:
     See Also
     --------
     sigma2 : :math:`\sigma_2` itself.
+    gram_laplacian : The Laplacian :math:`L`.
     plain_sweeps_predicted : The sweeps plain Sinkhorn needs, from :math:`\sigma_2`.
 
     Examples
@@ -537,13 +600,7 @@ def sigma2_gap(M: ArrayLike) -> NDArray[np.float64] | np.float64:
     flat = A.reshape(-1, *A.shape[-2:])
     if not np.all(_doubly_stochastic(flat)):
         raise ValueError("M must be doubly stochastic (row and column sums within 1e-9 of one, entries >= 0)")
-    n = A.shape[-1]
-    W = np.matmul(A, np.swapaxes(A, -1, -2))
-    d = np.arange(n)
-    W[..., d, d] = 0.0
-    lap = -W
-    lap[..., d, d] = W.sum(axis=-1)
-    return np.clip(np.linalg.eigvalsh(lap)[..., 1], 0.0, None)[()]
+    return np.clip(np.linalg.eigvalsh(gram_laplacian(A))[..., 1], 0.0, None)[()]
 
 
 def sigma_rms(M: ArrayLike) -> NDArray[np.float64] | np.float64:
@@ -638,3 +695,82 @@ def departure_from_normality(M: ArrayLike) -> NDArray[np.float64] | np.float64:
     A = as_square_stack(M, "M")
     At = np.swapaxes(A, -1, -2)
     return np.linalg.norm(A @ At - At @ A, axis=(-2, -1))[()]
+
+
+def scaled_power_norms(B: ArrayLike, powers: ArrayLike) -> NDArray[np.float64]:
+    r"""Norms of the powers of each matrix scaled to spectral radius one: :math:`\|(B/\rho(B))^k\|_2`.
+
+    .. math::
+
+        \kappa_k(B) = \frac{\|B^k\|_2}{\rho(B)^k} = \bigl\|(B/\rho(B))^k\bigr\|_2 \ge 1 .
+
+    For the detail block :math:`B = Q^\top M Q` of :math:`M \in \mathcal B_n`
+    (:func:`homtrap.detail_block`) this is the *transient factor*
+    :math:`\kappa_k(M) = \|M^k - J/n\|_2 / |\lambda_2(M)|^k` (:prf:ref:`def-nn-transient`): how far
+    the detail left after :math:`k` tied layers lies above the eigenvalue prediction
+    :math:`|\lambda_2|^k`. It is one for every :math:`k` when :math:`B` is normal, and at most the
+    eigenvector condition number :math:`\kappa_2(V)` when :math:`B` is diagonalisable
+    (:prf:ref:`prop-nn-transient`). Used in :doc:`/book/09_non_normality`.
+
+    Parameters
+    ----------
+    B : array_like, shape (..., m, m)
+        Real, finite square matrices with a positive spectral radius.
+    powers : array_like of int, shape (p,)
+        The powers :math:`k \ge 1` to report, in any order.
+
+    Returns
+    -------
+    ndarray of float, shape (..., p)
+        :math:`\kappa_k(B)` for each matrix and each power, in the order of ``powers``.
+
+    Raises
+    ------
+    ValueError
+        If ``B`` is not a stack of square matrices, holds NaN/inf or has a matrix of spectral
+        radius 0 (nilpotent), or ``powers`` is not a non-empty 1-D array of integers ``>= 1``.
+    TypeError
+        If ``B`` is not a real numeric array.
+
+    See Also
+    --------
+    power_distances : :math:`\|M^k - J/n\|_2` for a doubly-stochastic ``M``.
+    departure_from_normality : The commutator norm, zero exactly when :math:`\kappa_k = 1` is forced.
+
+    Notes
+    -----
+    The powers of :math:`B/\rho(B)` are formed by repeated multiplication up to ``max(powers)``,
+    one matrix product per power, and their norms by the SVD (``numpy.linalg.norm(..., 2)``);
+    :math:`\rho(B)` comes from ``numpy.linalg.eigvals``.
+
+    Examples
+    --------
+    The transient factor of a Sinkhorn matrix, two ways:
+
+    >>> import numpy as np, homtrap
+    >>> M = homtrap.random_dsm(8, 0.3, rng=0)
+    >>> kappa = homtrap.scaled_power_norms(homtrap.detail_block(M), [1, 2, 5])
+    >>> direct = homtrap.power_distances(M, 5)[[0, 1, 4]] / homtrap.lambda2(M) ** np.array([1, 2, 5])
+    >>> bool(np.allclose(kappa, direct, rtol=1e-6)), bool(np.all(kappa >= 1))
+    (True, True)
+
+    A Jordan block grows linearly before it decays:
+
+    >>> homtrap.scaled_power_norms(np.array([[0.5, 1.0], [0.0, 0.5]]), [1, 10]).round(3)
+    array([ 2.414, 20.05 ])
+    """
+    A = as_square_stack(B, "B")
+    p = np.asarray(powers)
+    if p.ndim != 1 or p.size == 0 or not np.issubdtype(p.dtype, np.integer) or p.min() < 1:
+        raise ValueError(f"powers must be a non-empty 1-D array of integers >= 1, got {p!r}")
+    rho = np.abs(np.linalg.eigvals(A)).max(axis=-1)
+    if np.any(rho == 0):
+        raise ValueError("B must have a positive spectral radius; found a nilpotent matrix")
+    C = A / rho[..., None, None]
+    Ck = np.broadcast_to(np.eye(A.shape[-1]), A.shape).copy()
+    wanted, norms = set(p.tolist()), {}
+    for j in range(1, int(p.max()) + 1):
+        Ck = C @ Ck
+        if j in wanted:
+            norms[j] = np.linalg.norm(Ck, 2, axis=(-2, -1))
+    return np.stack([norms[j] for j in p.tolist()], axis=-1)

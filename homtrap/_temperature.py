@@ -32,6 +32,8 @@ __all__ = [
     "assignment_permutation",
     "entropic_objective",
     "first_order_sigma2",
+    "oscillation",
+    "sigma2_derivative",
     "sigma2_sweep",
 ]
 
@@ -275,6 +277,166 @@ def first_order_sigma2(logits: ArrayLike, temperature: float) -> NDArray[np.floa
     T = check_positive_scalar(temperature, "temperature")
     n = G.shape[-1]
     return np.linalg.svd(double_centre(G), compute_uv=False)[..., 0] / (n * T)
+
+
+def oscillation(logits: ArrayLike) -> NDArray[np.float64] | np.float64:
+    r"""Oscillation :math:`\operatorname{osc}(G)`: the largest cross-difference of the logits.
+
+    .. math::
+
+        \operatorname{osc}(G) = \max_{i,j,k,l}\,\bigl(G_{ij} + G_{kl} - G_{il} - G_{kj}\bigr)
+        = \max_{i,k}\Bigl[\max_j (G_{ij} - G_{kj}) + \max_l (G_{kl} - G_{il})\Bigr] \;\ge 0 .
+
+    The cross-differences are the gauge-invariant combinations of the logits, so
+    :math:`\operatorname{osc}(G) = \operatorname{osc}(PGP) \le 4\max_{ij}|G_{ij}|`, with equality to
+    zero exactly when :math:`PGP = 0`. With :math:`\omega = \operatorname{osc}(G)/T` it bounds the
+    Sinkhorn matrix entry by entry, :math:`e^{-\omega} \le n(M_T)_{ij} \le e^{\omega}`, and
+    :math:`\sigma_2(M_T) \le \|M_T - J/n\|_F \le e^{\omega} - 1` at every temperature
+    (:prf:ref:`lem-crossratio`). Used in :doc:`/book/03_high_temperature`.
+
+    Parameters
+    ----------
+    logits : array_like, shape (..., n, n)
+        Real, finite logits :math:`G`.
+
+    Returns
+    -------
+    numpy.float64 or ndarray of float, shape (...)
+        :math:`\operatorname{osc}(G) \ge 0` for each matrix (a scalar for a single matrix).
+
+    Raises
+    ------
+    ValueError
+        If ``logits`` is not a stack of square matrices or holds NaN/inf.
+    TypeError
+        If ``logits`` is not a real numeric array.
+
+    See Also
+    --------
+    double_centre : :math:`PGP`, which has the same oscillation.
+    first_order_sigma2 : The high-temperature law, sharper when :math:`T` is large.
+
+    Notes
+    -----
+    Computed as in the second form above, :math:`O(n^3)` operations and memory per matrix: the
+    inner maxima form the matrix :math:`D_{ik} = \max_j (G_{ij} - G_{kj})`, and
+    :math:`\operatorname{osc}(G) = \max_{i,k}(D + D^\top)_{ik}`.
+
+    Examples
+    --------
+    >>> import numpy as np, homtrap
+    >>> G = np.array([[1.0, 0.0], [0.0, 1.0]])
+    >>> float(homtrap.oscillation(G))  # G_00 + G_11 - G_01 - G_10
+    2.0
+    >>> G = homtrap.random_logits(5, rng=0)
+    >>> bool(np.isclose(homtrap.oscillation(G), homtrap.oscillation(homtrap.double_centre(G))))
+    True
+    >>> M = homtrap.sinkhorn(G, 3.0)  # the entrywise bound of the lemma
+    >>> omega = homtrap.oscillation(G) / 3.0
+    >>> bool(np.all(np.exp(-omega) <= 5 * M) and np.all(5 * M <= np.exp(omega)))
+    True
+    """
+    G = as_square_stack(logits, "logits")
+    diff = (G[..., :, None, :] - G[..., None, :, :]).max(axis=-1)  # diff[i, k] = max_j (G_ij - G_kj)
+    return (diff + np.swapaxes(diff, -1, -2)).max(axis=(-2, -1))[()]
+
+
+def sigma2_derivative(logits: ArrayLike, temperature: float, *, tol: float = 1e-13) -> NDArray[np.float64] | np.float64:
+    r"""The derivative :math:`d\sigma_2(M_T)/dT` along the temperature path, in closed form.
+
+    Writing :math:`\log M_T = G/T + \alpha\mathbf 1^\top + \mathbf 1\beta^\top` and differentiating
+    the scaling equations gives :math:`dM_T/dT = -T^{-2}\, M_T \circ \widetilde G_T`, where the
+    *weighted double centring* :math:`\widetilde G_T = G - a\mathbf 1^\top - \mathbf 1 b^\top` makes
+    every row and column sum of :math:`M_T \circ \widetilde G_T` vanish. If :math:`\sigma_2(M_T)`
+    is a simple singular value of :math:`M_T - J/n`, with unit singular vectors :math:`u, v`,
+
+    .. math::
+
+        \frac{d\sigma_2(M_T)}{dT} = -\frac{1}{T^2}\, u^\top \bigl(M_T \circ \widetilde G_T\bigr)\, v
+
+    (:prf:ref:`rem-fig1-derivative`). A positive value means that :math:`\sigma_2` rises with
+    :math:`T` there, as on the counterexample trajectories of :prf:ref:`prop-fig1-nonmonotone`.
+    Used in :doc:`/book/05_figure1`.
+
+    Parameters
+    ----------
+    logits : array_like, shape (..., n, n)
+        Real, finite logits :math:`G`, ``n >= 2``.
+    temperature : float
+        Temperature :math:`T`; finite and ``> 0``.
+    tol : float, default 1e-13
+        Tolerance of the Sinkhorn solve for :math:`M_T`, on the row and column sums; finite and
+        ``> 0``.
+
+    Returns
+    -------
+    numpy.float64 or ndarray of float, shape (...)
+        :math:`d\sigma_2(M_T)/dT` for each logit matrix (a scalar for a single matrix); ``nan``
+        where the top singular value of :math:`M_T - J/n` is not simple (a relative gap to the
+        next one below :math:`10^{-8}`), where :math:`\sigma_2` is not differentiable or the
+        singular vectors are not resolved.
+
+    Raises
+    ------
+    ValueError
+        If ``logits`` is not a stack of square matrices with ``n >= 2`` or holds NaN/inf, or
+        ``temperature`` or ``tol`` is not finite and positive.
+    TypeError
+        If ``logits`` is not a real numeric array, or ``temperature`` or ``tol`` not a real number.
+    ConvergenceError
+        If Sinkhorn misses ``tol`` for some matrix.
+
+    See Also
+    --------
+    first_order_sigma2 : The hot end, where the derivative tends to :math:`-\|PGP\|_2/(nT^2)`.
+    sigma2_sweep : :math:`\sigma_2(M_T)` on a grid of temperatures.
+
+    Notes
+    -----
+    The potentials :math:`a, b` solve the :math:`2n \times 2n` linear system
+    :math:`\operatorname{diag}(M\mathbf 1)a + Mb = (M \circ G)\mathbf 1`,
+    :math:`M^\top a + \operatorname{diag}(M^\top\mathbf 1)b = (M \circ G)^\top\mathbf 1`, singular
+    only along the gauge direction :math:`(\mathbf 1, -\mathbf 1)`; a least-squares solve picks
+    one solution, and :math:`\widetilde G_T` does not depend on which. One SVD and one linear
+    solve per matrix.
+
+    Examples
+    --------
+    At high temperature the derivative approaches that of the first-order law
+    :math:`\|PGP\|_2/(nT)`, and it agrees with a centred finite difference:
+
+    >>> import numpy as np, homtrap
+    >>> G = homtrap.random_logits(6, rng=0)
+    >>> d = homtrap.sigma2_derivative(G, 50.0)
+    >>> first = -homtrap.first_order_sigma2(G, 50.0) / 50.0
+    >>> bool(abs(d / first - 1) < 0.01)
+    True
+    >>> h = 1e-4
+    >>> fd = (homtrap.sigma2(homtrap.sinkhorn(G, 1 + h)) - homtrap.sigma2(homtrap.sinkhorn(G, 1 - h))) / (2 * h)
+    >>> bool(abs(homtrap.sigma2_derivative(G, 1.0) - fd) < 1e-6)
+    True
+    """
+    G = as_square_stack(logits, "logits", min_n=2)
+    T = check_positive_scalar(temperature, "temperature")
+    tol = check_positive_scalar(tol, "tol")
+    res = sinkhorn_solve(G, T, tol=tol)
+    if not res.all_converged:
+        raise ConvergenceError(f"Sinkhorn missed tol={tol} at T={T}: error {res.marginal_error.max():.3g}")
+    n = G.shape[-1]
+    flat_G, flat_M = G.reshape(-1, n, n), res.matrix.reshape(-1, n, n)
+    out = np.empty(flat_G.shape[0])
+    for k, (g, M) in enumerate(zip(flat_G, flat_M)):
+        MG = M * g
+        system = np.block([[np.diag(M.sum(axis=1)), M], [M.T, np.diag(M.sum(axis=0))]])
+        rhs = np.concatenate([MG.sum(axis=1), MG.sum(axis=0)])
+        ab = np.linalg.lstsq(system, rhs, rcond=None)[0]  # singular only along the gauge (1, -1)
+        W = M * (g - ab[:n, None] - ab[None, n:])
+        U, s, Vt = np.linalg.svd(M - 1 / n)
+        if s[0] - s[1] <= 1e-8 * s[0]:  # sigma_2 not simple: no derivative
+            out[k] = np.nan
+        else:
+            out[k] = -(U[:, 0] @ W @ Vt[0]) / T**2
+    return out.reshape(G.shape[:-2])[()]
 
 
 def assignment_permutation(logits: ArrayLike) -> NDArray[np.int64]:

@@ -364,6 +364,41 @@ def test_high_temperature_random_dsm_is_near_barycenter():
     assert np.all(s2 < 3 * 2 / (T * np.sqrt(n)))
 
 
+# ---------------------------------------------------------------------------- circulant_eigenvalues
+@pytest.mark.parametrize("n", [1, 2, 5, 8])
+def test_circulant_eigenvalues_diagonalise_the_circulant(n):
+    c = np.random.default_rng(n).dirichlet(np.ones(n), size=3)
+    c_hat = ht.circulant_eigenvalues(c)
+    assert c_hat.shape == (3, n) and np.iscomplexobj(c_hat)
+    idx = np.arange(n)
+    F = np.exp(2j * np.pi * np.outer(idx, idx) / n)  # column k is the Fourier mode f_k
+    for row, ev in zip(c, c_hat):
+        C = ht.circulant(row)
+        np.testing.assert_allclose(C @ F, F * ev[None, :], rtol=0, atol=1e-13)  # C f_k = c_hat_k f_k
+        # the defining sum, term by term
+        np.testing.assert_allclose(ev, [np.sum(row * np.exp(2j * np.pi * idx * k / n)) for k in idx], atol=1e-13)
+        if n > 2:  # control: numpy's fft (the other sign) is not the eigenvalue of f_k
+            assert not np.allclose(C @ F, F * np.fft.fft(row)[None, :], atol=1e-6)
+    np.testing.assert_allclose(c_hat[:, 0], 1, atol=1e-15)  # probability vectors: the mean mode
+
+
+def test_circulant_eigenvalues_give_sigma2_and_the_comb_kernel():
+    """prop-circulant-filter: sigma_2(C) = max_{k != 0} |c_hat_k|; the comb kernel removes the odd modes."""
+    n, omega = 16, 0.2
+    comb = (1 - omega) / 2 * ((np.arange(n) == 0) + (np.arange(n) == n // 2)) + omega / n
+    c_hat = ht.circulant_eigenvalues(comb)
+    assert np.abs(c_hat[1::2]).max() <= 1e-15
+    np.testing.assert_allclose(c_hat[2::2], 1 - omega, atol=1e-15)
+    assert abs(float(ht.sigma2(ht.circulant(comb))) - np.abs(c_hat[1:]).max()) <= 1e-12
+
+
+def test_circulant_eigenvalues_rejects_bad_input():
+    with pytest.raises(ValueError, match=r"\bc must have at least 1 dimension"):
+        ht.circulant_eigenvalues(1.0)
+    with pytest.raises(TypeError, match=r"\bc must be real, got a complex array"):
+        ht.circulant_eigenvalues(np.ones(3, dtype=complex))
+
+
 # ------------------------------------------------------------------------- circulant and entropy
 def test_circulant_and_entropy():
     c = np.array([0.5, 0.3, 0.2])

@@ -478,3 +478,111 @@ def test_sigma2_gap_accurate_where_sigma2_rounds_to_one():
     assert ht.sigma2_gap(M2) == pytest.approx(4 * eps, rel=1e-9)
     with pytest.raises(ValueError, match=r"\bM must be doubly stochastic \(row and column sums within 1e-9 of one, entries >= 0\)"):
         ht.sigma2_gap(np.ones((3, 3)))
+
+
+# ------------------------------------------------------------------------------ gram_laplacian
+def naive_gram_laplacian(M):
+    """L_kl = -(M M^T)_kl for k != l, L_kk = sum_{l != k} (M M^T)_kl, by explicit loops."""
+    n = M.shape[0]
+    W = M @ M.T
+    L = np.zeros((n, n))
+    for k in range(n):
+        for l in range(n):
+            if k != l:
+                L[k, l] = -W[k, l]
+                L[k, k] += W[k, l]
+    return L
+
+
+@pytest.mark.parametrize("n", [1, 2, 5, 9])
+def test_gram_laplacian_against_loops_on_any_matrix(n):
+    A = np.random.default_rng(n).standard_normal((3, n, n))  # not doubly stochastic
+    L = ht.gram_laplacian(A)
+    assert L.shape == (3, n, n)
+    for a, lap in zip(A, L):
+        np.testing.assert_allclose(lap, naive_gram_laplacian(a), rtol=0, atol=1e-13)
+    np.testing.assert_allclose(L, np.swapaxes(L, -1, -2), rtol=0, atol=1e-13)
+    np.testing.assert_allclose(L.sum(axis=-1), 0, atol=1e-12)
+
+
+@pytest.mark.parametrize("T", [0.05, 0.5, 5.0])
+def test_gram_laplacian_of_dsm_is_identity_minus_gram_and_gives_the_gap(T):
+    M = ht.random_dsm(7, T, size=4, rng=3)
+    L = ht.gram_laplacian(M)
+    np.testing.assert_allclose(L, np.eye(7) - M @ np.swapaxes(M, -1, -2), rtol=0, atol=1e-9)
+    ev = np.linalg.eigvalsh(L)
+    assert np.all(ev >= -1e-12)  # positive semi-definite
+    np.testing.assert_allclose(ev[:, 1], ht.sigma2_gap(M), rtol=0, atol=1e-15)
+    np.testing.assert_allclose(ev[:, 1], 1 - svd_sigma2(M) ** 2, rtol=1e-6, atol=1e-12)
+    # control: the largest eigenvalue is a different quantity
+    assert not np.allclose(ev[:, -1], 1 - svd_sigma2(M) ** 2, rtol=1e-3)
+
+
+def test_gram_laplacian_keeps_the_gap_where_one_minus_sigma2_squared_cancels():
+    d = 1e-17  # 1 - d rounds to 1: sigma_2 comes out as 1, the gap 4d - 4d^2 only through L
+    M = np.array([[1 - d, d], [d, 1 - d]])
+    lam = np.linalg.eigvalsh(ht.gram_laplacian(M))[1]
+    assert abs(lam - (4 * d - 4 * d**2)) <= 1e-6 * 4 * d
+    assert abs((1 - svd_sigma2(M) ** 2) - 4 * d) > 1e-3 * 4 * d  # control: the direct formula loses it
+
+
+def test_gram_laplacian_rejects_bad_input():
+    with pytest.raises(ValueError, match=r"\bM must be square in its last two axes"):
+        ht.gram_laplacian(np.ones((2, 3)))
+    with pytest.raises(TypeError, match=r"\bM must be a real numeric array"):
+        ht.gram_laplacian([["a", "b"], ["c", "d"]])
+
+
+# -------------------------------------------------------------------------- scaled_power_norms
+def naive_scaled_power_norms(B, powers):
+    """||B^k||_2 / rho(B)^k by numpy.linalg.matrix_power and a dense 2-norm, one power at a time."""
+    rho = np.abs(np.linalg.eigvals(B)).max()
+    return np.array([np.linalg.norm(np.linalg.matrix_power(B, k), 2) / rho**k for k in powers])
+
+
+def test_scaled_power_norms_against_matrix_powers_in_any_order():
+    B = ht.detail_block(ht.random_dsm(6, 0.2, size=3, rng=4))
+    powers = [7, 1, 3, 3, 12]
+    got = ht.scaled_power_norms(B, powers)
+    assert got.shape == (3, 5)
+    for b, row in zip(B, got):
+        np.testing.assert_allclose(row, naive_scaled_power_norms(b, powers), rtol=1e-9)
+    assert got[:, 2].tolist() == got[:, 3].tolist()
+
+
+def test_scaled_power_norms_is_the_transient_factor_of_a_dsm():
+    """def-nn-transient: on the detail block, kappa_k = ||M^k - J/n||_2 / |lambda_2|^k, kappa_1 = sigma_2/|lambda_2|."""
+    M = ht.random_dsm(8, 0.3, size=5, rng=5)
+    k = np.arange(1, 11)
+    kappa = ht.scaled_power_norms(ht.detail_block(M), k)
+    lam = ht.lambda2(M)
+    np.testing.assert_allclose(kappa, ht.power_distances(M, 10) / lam[:, None] ** k, rtol=1e-7)
+    np.testing.assert_allclose(kappa[:, 0], ht.sigma2(M) / lam, rtol=1e-8)
+    assert np.all(kappa >= 1 - 1e-9) and kappa.max() > 1.01  # non-normal: a real transient
+    # normal matrices (circulants) have kappa_k = 1: the same check on them has no transient
+    C = ht.circulant(np.random.default_rng(6).dirichlet(np.ones(8), size=3))
+    np.testing.assert_allclose(ht.scaled_power_norms(ht.detail_block(C), k), 1, rtol=0, atol=1e-9)
+
+
+def test_scaled_power_norms_of_a_jordan_block():
+    a, b = 0.5, 1.0
+    got = ht.scaled_power_norms(np.array([[a, b], [0.0, a]]), [1, 10, 50])
+    expected = [np.linalg.norm([[1, k * b / a], [0, 1]], 2) for k in (1, 10, 50)]  # (B/a)^k = I + k N/a
+    np.testing.assert_allclose(got, expected, rtol=1e-12)
+
+
+@pytest.mark.parametrize(
+    "B, powers, match",
+    [
+        (np.eye(2), [0, 1], r"\bpowers must be a non-empty 1-D array of integers >= 1"),
+        (np.eye(2), [], r"\bpowers must be a non-empty 1-D array of integers >= 1"),
+        (np.eye(2), [1.5], r"\bpowers must be a non-empty 1-D array of integers >= 1"),
+        (np.eye(2), [[1, 2]], r"\bpowers must be a non-empty 1-D array of integers >= 1"),
+        (np.array([[0.0, 1.0], [0.0, 0.0]]), [1], r"\bB must have a positive spectral radius"),
+        (np.ones((2, 3)), [1], r"\bB must be square in its last two axes"),
+    ],
+    ids=["zero", "empty", "float", "2-D", "nilpotent", "non-square"],
+)
+def test_scaled_power_norms_rejects_bad_input(B, powers, match):
+    with pytest.raises(ValueError, match=match):
+        ht.scaled_power_norms(B, powers)

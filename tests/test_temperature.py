@@ -66,6 +66,121 @@ def test_first_order_law_matches_double_centering_svd():
     assert ht.first_order_sigma2(G, 2.0) == pytest.approx(want, rel=1e-12)
 
 
+# ---------------------------------------------------------------------------------- oscillation
+def naive_oscillation(G):
+    """max over all quadruples i, j, k, l of G_ij + G_kl - G_il - G_kj, by explicit loops."""
+    n = G.shape[0]
+    return max(G[i, j] + G[k, l] - G[i, l] - G[k, j]
+               for i in range(n) for j in range(n) for k in range(n) for l in range(n))
+
+
+@pytest.mark.parametrize("n", [1, 2, 3, 5])
+def test_oscillation_against_brute_force(n):
+    rng = np.random.default_rng(n)
+    G = rng.standard_normal((4, n, n))
+    got = ht.oscillation(G)
+    assert got.shape == (4,)
+    for g, o in zip(G, got):
+        assert abs(o - naive_oscillation(g)) <= 1e-12
+    # control: the largest single entry difference is a different (smaller) quantity for n >= 2
+    if n >= 2:
+        assert not np.allclose(got, np.ptp(G, axis=(1, 2)), rtol=1e-6, atol=0)
+
+
+def test_oscillation_gauge_invariance_and_bounds():
+    rng = np.random.default_rng(1)
+    G = rng.standard_normal((6, 6))
+    u, v = rng.standard_normal(6), rng.standard_normal(6)
+    osc = float(ht.oscillation(G))
+    assert isinstance(ht.oscillation(G), np.floating)  # a scalar for one matrix
+    assert abs(float(ht.oscillation(G + u[:, None] + v[None, :])) - osc) <= 1e-12
+    assert abs(float(ht.oscillation(ht.double_centre(G))) - osc) <= 1e-12
+    assert 0 < osc <= 4 * np.abs(G).max()
+    assert float(ht.oscillation(u[:, None] + v[None, :])) <= 1e-12  # a pure gauge term
+    assert float(ht.oscillation(np.array([[1.0, 0.0], [0.0, 1.0]]))) == 2.0
+
+
+@pytest.mark.parametrize("T", [0.3, 1.0, 5.0, 30.0])
+def test_oscillation_bounds_the_sinkhorn_matrix(T):
+    """lem-crossratio (2): exp(-osc/T) <= n M_ij <= exp(osc/T) and sigma_2 <= e^(osc/T) - 1."""
+    G = ht.random_logits(8, size=10, rng=2)
+    M = ht.sinkhorn(G, T)
+    omega = ht.oscillation(G)[:, None, None] / T
+    assert np.all(8 * M <= np.exp(omega) * (1 + 1e-9)) and np.all(8 * M >= np.exp(-omega) * (1 - 1e-9))
+    bound = np.expm1(omega[:, 0, 0])
+    assert np.all(ht.sigma2(M) <= bound + 1e-12)
+    if T == 30.0:
+        assert bound.max() < 1  # the sigma_2 bound is informative here
+
+
+# ---------------------------------------------------------------------------- sigma2_derivative
+def naive_derivative(G, T, h):
+    """Centred finite difference of sigma_2(M_T) in T (independent of the closed form)."""
+    up, down = (ht.sigma2(ht.sinkhorn(G, t, tol=1e-14)) for t in (T + h, T - h))
+    return (up - down) / (2 * h)
+
+
+@pytest.mark.parametrize(("n", "T"), [(3, 0.5), (6, 1.0), (16, 0.3), (16, 4.0)])
+def test_sigma2_derivative_against_finite_differences(n, T):
+    G = ht.random_logits(n, size=3, rng=n)
+    got = ht.sigma2_derivative(G, T)
+    assert got.shape == (3,)
+    fd = naive_derivative(G, T, 1e-4 * T)
+    np.testing.assert_allclose(got, fd, rtol=1e-5, atol=0)
+    # control: the derivative at another temperature is rejected by the same comparison
+    assert not np.allclose(ht.sigma2_derivative(G, 1.2 * T), fd, rtol=1e-5, atol=0)
+
+
+def test_sigma2_derivative_weighted_centring_and_hot_end():
+    """The weighted double centring has zero line sums (checked through dM/dT = -M o G~ / T^2, whose
+    line sums vanish), and at high T the derivative tends to that of ||PGP||_2 / (nT)."""
+    G = ht.random_logits(6, rng=0)
+    T, h = 0.7, 1e-5
+    dM = (ht.sinkhorn(G, T + h, tol=1e-14) - ht.sinkhorn(G, T - h, tol=1e-14)) / (2 * h)
+    assert np.abs(dM.sum(axis=0)).max() < 1e-8 and np.abs(dM.sum(axis=1)).max() < 1e-8
+    for T in (100.0, 1000.0):
+        first = -ht.first_order_sigma2(G, T) / T
+        assert abs(ht.sigma2_derivative(G, T) / first - 1) < 20 / T
+
+
+def test_sigma2_derivative_positive_on_the_counterexample():
+    """prop-fig1-nonmonotone: sigma_2 rises with T at T = 0.3 for the chapter's G_0, falls at T = 2."""
+    G0 = np.array([[3.0, 2.0, 0.0], [2.0, 0.0, 2.0], [0.0, 2.0, 3.0]])
+    assert ht.sigma2_derivative(G0, 0.3) > 0 and ht.sigma2_derivative(G0, 2.0) < 0
+    assert isinstance(ht.sigma2_derivative(G0, 0.3), np.floating)
+
+
+def test_sigma2_derivative_nan_where_not_simple():
+    # constant logits: M_T = J/n, every detail singular value is 0, so sigma_2 is not simple
+    out = ht.sigma2_derivative(np.stack([np.zeros((4, 4)), ht.random_logits(4, rng=0)]), 1.0)
+    assert np.isnan(out[0]) and np.isfinite(out[1])
+
+
+@pytest.mark.parametrize(
+    "kwargs, match",
+    [
+        (dict(logits=np.ones((1, 1))), r"\blogits must be at least 2x2"),
+        (dict(logits=np.ones((2, 3))), r"\blogits must be square"),
+        (dict(temperature=0.0), r"\btemperature must be > 0, got 0\.0"),
+        (dict(tol=-1.0), r"\btol must be > 0, got -1\.0"),
+        (dict(tol="1e-12"), r"\btol must be a real number, got str"),
+    ],
+    ids=match_id,
+)
+def test_sigma2_derivative_rejects_bad_input(kwargs, match):
+    args = {"logits": np.eye(3), "temperature": 1.0, **kwargs}
+    tol = args.pop("tol", 1e-13)
+    with pytest.raises((ValueError, TypeError), match=match):
+        ht.sigma2_derivative(args["logits"], args["temperature"], tol=tol)
+
+
+def test_oscillation_rejects_bad_input():
+    with pytest.raises(ValueError, match=r"\blogits must be square in its last two axes"):
+        ht.oscillation(np.ones((2, 3)))
+    with pytest.raises(TypeError, match=r"\blogits must be real, got a complex array"):
+        ht.oscillation(np.ones((2, 2), dtype=complex))
+
+
 def test_assignment_matches_brute_force_and_low_temperature_limit():
     from itertools import permutations
 

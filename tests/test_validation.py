@@ -28,6 +28,10 @@ FINITE = r"must be finite; found \d+ NaN/inf entries"
 MATRIX_FUNCS = {
     "sinkhorn": (lambda a: ht.sinkhorn(a, 1.0), "logits"),
     "sinkhorn_solve": (lambda a: ht.sinkhorn_solve(a, 1.0), "logits"),
+    "oscillation": (lambda a: ht.oscillation(a), "logits"),
+    "sigma2_derivative": (lambda a: ht.sigma2_derivative(a, 1.0), "logits"),
+    "gram_laplacian": (lambda a: ht.gram_laplacian(a), "M"),
+    "scaled_power_norms": (lambda a: ht.scaled_power_norms(a, [1, 2]), "B"),
     "sigma2": (lambda a: ht.sigma2(a), "M"),
     "sigma2_svd": (lambda a: ht.sigma2(a, assume_doubly_stochastic=False), "M"),
     "lambda2": (lambda a: ht.lambda2(a), "M"),
@@ -43,6 +47,7 @@ VECTOR_FUNCS = {
     "mean_part": (lambda a: ht.mean_part(a), "x"),
     "layer_norm": (lambda a: ht.layer_norm(a), "y"),
     "normalise_detail": (lambda a: ht.normalise_detail(a), "y"),
+    "circulant_eigenvalues": (lambda a: ht.circulant_eigenvalues(a), "c"),
 }
 
 ARRAY_FUNCS = {**MATRIX_FUNCS, **VECTOR_FUNCS}
@@ -60,6 +65,7 @@ T_FUNCS = {
     "sinkhorn": lambda T: ht.sinkhorn(GOOD_M, T),
     "sinkhorn_solve": lambda T: ht.sinkhorn_solve(GOOD_M, T),
     "random_dsm": lambda T: ht.random_dsm(3, T, rng=0),
+    "sigma2_derivative": lambda T: ht.sigma2_derivative(GOOD_M, T),
 }
 
 
