@@ -46,6 +46,7 @@ from ._sinkhorn import (
     ConvergenceWarning,
     SinkhornResult,
     sinkhorn,
+    sinkhorn_jacobian,
     sinkhorn_solve,
 )
 # Sinkhorn variants: the textbook loop and truncated (fixed-sweep) Sinkhorn
@@ -60,24 +61,31 @@ from ._sinkhorn_variants import (
 from ._birkhoff import (
     BirkhoffDecomposition,
     birkhoff_decomposition,
+    block_diagonal,
     circulant,
     entropy,
+    free_mixture_norm,
     is_doubly_stochastic,
     marginal_error,
     permutation_matrix,
+    random_birkhoff_mixture,
     random_dsm,
     random_logits,
     uniform_barycenter,
 )
 # the detail subspace: centring projector, mean/detail split, basis, block, cosine
 from ._detail import (
+    block_detail_basis,
+    block_indicators,
     centring_projector,
     cosine,
     detail,
     detail_basis,
     detail_block,
     double_centre,
+    low_rank_noise,
     mean_part,
+    random_detail_subspace,
 )
 # spectra: sigma_2, the detail factor, |lambda_2|, sigma_rms, non-normality
 from ._spectra import (
@@ -107,6 +115,7 @@ from ._temperature import (
     assignment_permutation,
     entropic_objective,
     first_order_sigma2,
+    off_permutation_max,
     sigma2_sweep,
 )
 # LayerNorm and the SNR of the detail it normalises
@@ -198,6 +207,9 @@ __all__ = [
     "attention_stack",
     "bilinear_scores",
     "birkhoff_decomposition",
+    "block_detail_basis",
+    "block_diagonal",
+    "block_indicators",
     "book_palette",
     "centring_projector",
     "chi2_tail_bounds",
@@ -218,6 +230,7 @@ __all__ = [
     "entropic_objective",
     "entropy",
     "first_order_sigma2",
+    "free_mixture_norm",
     "gelu",
     "gelu_slope",
     "high_temperature_effective_depth",
@@ -225,6 +238,7 @@ __all__ = [
     "lambda2",
     "layer_norm",
     "lipschitz_constant",
+    "low_rank_noise",
     "ln_direction_mean",
     "marginal_error",
     "max_product_norm",
@@ -236,6 +250,7 @@ __all__ = [
     "mhc_logits",
     "noisy_ln_cosines",
     "normalise_detail",
+    "off_permutation_max",
     "permutation_matrix",
     "plain_sinkhorn",
     "plain_sweeps_predicted",
@@ -243,6 +258,8 @@ __all__ = [
     "product_distances",
     "quantise",
     "random_bilinear_form",
+    "random_birkhoff_mixture",
+    "random_detail_subspace",
     "random_dsm",
     "random_logits",
     "random_orthogonal",
@@ -259,6 +276,7 @@ __all__ = [
     "sinkformer_attention",
     "sinkhorn",
     "sinkhorn_attention",
+    "sinkhorn_jacobian",
     "sinkhorn_solve",
     "softmax_attention",
     "sphere_cap_bound",
