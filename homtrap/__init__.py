@@ -85,6 +85,7 @@ from ._detail import (
     double_centre,
     low_rank_noise,
     mean_part,
+    random_detail_pair,
     random_detail_subspace,
 )
 # spectra: sigma_2, the detail factor, |lambda_2|, sigma_rms, non-normality
@@ -152,6 +153,7 @@ from ._residual import (
     gelu_slope,
     lipschitz_constant,
     relu,
+    residual_jacobian,
     residual_stack,
 )
 # mHC's residual mixing layer (architecture case study)
@@ -259,6 +261,7 @@ __all__ = [
     "quantise",
     "random_bilinear_form",
     "random_birkhoff_mixture",
+    "random_detail_pair",
     "random_detail_subspace",
     "random_dsm",
     "random_logits",
@@ -266,6 +269,7 @@ __all__ = [
     "realised_depth",
     "reduced_ln_cosines",
     "relu",
+    "residual_jacobian",
     "residual_stack",
     "set_book_style",
     "sigma2",

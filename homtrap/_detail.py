@@ -5,8 +5,8 @@ projector :math:`P = I - J/n` (:func:`homtrap.centring_projector`); this module 
 :math:`P`, the two parts (:func:`homtrap.mean_part`, :func:`homtrap.detail`), an orthonormal
 basis :math:`Q` of :math:`V_\perp` (:func:`homtrap.detail_basis`), the block :math:`Q^\top MQ`
 of a matrix on it (:func:`homtrap.detail_block`), double centring
-(:func:`homtrap.double_centre`) and the cosine (:func:`homtrap.cosine`); uniformly random
-subspaces of :math:`V_\perp` and Gaussian noise supported on them
+(:func:`homtrap.double_centre`) and the cosine (:func:`homtrap.cosine`); random pairs of detail
+vectors at a given angle (:func:`homtrap.random_detail_pair`), uniformly random subspaces of :math:`V_\perp` and Gaussian noise supported on them
 (:func:`homtrap.random_detail_subspace`, :func:`homtrap.low_rank_noise`), and the split of
 :math:`\mathbb R^n` by consecutive blocks (:func:`homtrap.block_indicators`,
 :func:`homtrap.block_detail_basis`) of :doc:`/book/19_next_checks`.
@@ -48,6 +48,7 @@ __all__ = [
     "double_centre",
     "low_rank_noise",
     "mean_part",
+    "random_detail_pair",
     "random_detail_subspace",
 ]
 
@@ -274,6 +275,96 @@ def detail_basis(n: int) -> NDArray[np.float64]:
     (True, True)
     """
     return _helmert(check_int(n, "n", minimum=2)).copy()
+
+
+def random_detail_pair(
+    n: int,
+    cosine: ArrayLike,
+    norm: float = 1.0,
+    *,
+    size: int | tuple[int, ...] | None = None,
+    rng: int | np.random.Generator | None = None,
+) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    r"""Two detail vectors of a given norm and cosine, uniformly oriented in :math:`V_\perp`.
+
+    Draw :math:`e` uniform on the unit sphere of :math:`V_\perp` and :math:`f` uniform on the
+    unit sphere of :math:`V_\perp \cap e^\perp` (Gram–Schmidt of an independent Gaussian vector),
+    and return
+
+    .. math::
+
+        a = r\,e, \qquad b = r\,\bigl(c\,e + \sqrt{1 - c^2}\,f\bigr),
+
+    so that :math:`\|a\| = \|b\| = r`, :math:`\cos(a, b) = c` and the pair's law is invariant
+    under every rotation of :math:`V_\perp`: the two similar inputs of
+    :prf:ref:`def-figure2-protocol` (:doc:`/book/12_figure2`) and of the pair population of
+    :doc:`/book/13_affine_layernorm`.
+
+    Parameters
+    ----------
+    n : int
+        Dimension, ``n >= 3`` (:math:`V_\perp` must hold two orthonormal vectors).
+    cosine : float or array_like
+        The cosine :math:`c \in [-1, 1]`; an array broadcasts against ``size`` (one cosine per
+        pair).
+    norm : float, default 1.0
+        The common norm :math:`r > 0`.
+    size : int, tuple of int or None, default None
+        Batch shape; ``None`` for one pair.
+    rng : int, numpy.random.Generator or None, optional
+        Seed or generator: ``standard_normal(size + (n,))`` for :math:`e`, then the same for
+        :math:`f`.
+
+    Returns
+    -------
+    a, b : ndarray of float, shape size + (n,)
+        The pairs.
+
+    Raises
+    ------
+    ValueError
+        If ``n < 3``, ``cosine`` holds NaN/inf or a value outside :math:`[-1, 1]` or does not
+        broadcast to ``size``, ``norm <= 0`` or ``size`` has an entry ``< 1``.
+    TypeError
+        If ``n`` is not an integer, ``cosine`` or ``norm`` not real, ``size`` not an int or tuple
+        of ints, or ``rng`` not a seed or generator.
+
+    See Also
+    --------
+    cosine : Measures the angle of the pair.
+    random_detail_subspace : A random subspace of :math:`V_\perp` instead of a random pair.
+
+    Examples
+    --------
+    >>> import numpy as np, homtrap
+    >>> a, b = homtrap.random_detail_pair(8, 0.9, norm=3.0, size=4, rng=0)
+    >>> a.shape, np.round(homtrap.cosine(a, b), 12).tolist()
+    ((4, 8), [0.9, 0.9, 0.9, 0.9])
+    >>> bool(np.allclose(np.linalg.norm(b, axis=-1), 3.0)), bool(np.allclose(a.sum(axis=-1), 0))
+    (True, True)
+    >>> a, b = homtrap.random_detail_pair(8, [-1.0, 0.0, 0.5], size=3, rng=1)  # one cosine per pair
+    >>> np.round(homtrap.cosine(a, b), 12).tolist()
+    [-1.0, 0.0, 0.5]
+    """
+    n = check_int(n, "n", minimum=3)
+    c = as_real_array(cosine, "cosine")
+    if np.abs(c).max() > 1:
+        raise ValueError(f"cosine must lie in [-1, 1], got values in [{c.min()}, {c.max()}]")
+    r = check_positive_scalar(norm, "norm")
+    shape = as_batch_shape(size)
+    try:
+        np.broadcast_to(c, shape)
+    except ValueError:
+        raise ValueError(f"cosine must broadcast to size {shape}, got shape {c.shape}") from None
+    gen = as_generator(rng)
+    y = gen.standard_normal(shape + (n,))
+    d = y - y.mean(axis=-1, keepdims=True)
+    e = d / np.linalg.norm(d, axis=-1, keepdims=True)
+    f = gen.standard_normal(shape + (n,))
+    f = f - f.mean(axis=-1, keepdims=True)
+    f = f - (f * e).sum(-1, keepdims=True) * e
+    f /= np.linalg.norm(f, axis=-1, keepdims=True)
+    return r * e, r * (c[..., None] * e + np.sqrt(1 - c**2)[..., None] * f)
 
 
 def random_detail_subspace(n: int, rank: int, *, rng: int | np.random.Generator | None = None) -> NDArray[np.float64]:

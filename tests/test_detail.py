@@ -1,6 +1,6 @@
 """Tests of homtrap._detail, the detail subspace V_perp: centring_projector, detail, mean_part,
 double_centre, detail_basis, detail_block, cosine, and the parts of Lemma 1 (invariance of
-V_perp, mean preservation, M - J/n = P M P) they express; random detail subspaces, low-rank noise,
+V_perp, mean preservation, M - J/n = P M P) they express; random detail pairs and subspaces, low-rank noise,
 block indicators and the within-block detail basis.
 """
 
@@ -243,3 +243,57 @@ def test_block_detail_basis_is_invariant_under_block_diagonal_layers():
 def test_block_bad_input(fn, sizes, match):
     with pytest.raises((ValueError, TypeError), match=match):
         getattr(ht, fn)(sizes)
+
+
+# ------------------------------------------------------------------------- random_detail_pair
+def test_random_detail_pair_norm_cosine_and_batch():
+    a, b = ht.random_detail_pair(10, 0.3, norm=2.5, size=(4, 6), rng=5)
+    assert a.shape == b.shape == (4, 6, 10)
+    np.testing.assert_allclose(np.linalg.norm(a, axis=-1), 2.5, rtol=1e-14)
+    np.testing.assert_allclose(np.linalg.norm(b, axis=-1), 2.5, rtol=1e-14)
+    np.testing.assert_allclose((a * b).sum(-1) / 2.5**2, 0.3, atol=1e-14)
+    np.testing.assert_allclose(a.sum(-1), 0, atol=1e-13)
+    np.testing.assert_allclose(b.sum(-1), 0, atol=1e-13)
+    c = np.linspace(-1, 1, 7)
+    a, b = ht.random_detail_pair(5, c, size=7, rng=1)
+    np.testing.assert_allclose((a * b).sum(-1), c, atol=1e-14)
+    one = ht.random_detail_pair(5, 0.5, rng=2)
+    assert one[0].shape == (5,)
+
+
+def test_random_detail_pair_is_rotation_invariant():
+    """e = a / r is uniform on the sphere of V_perp: E[e e^T] = P / (n - 1); the component f of b is
+    uniform on the sphere of V_perp and e^perp: E[f f^T] = P / (n - 1) too. A biased sampler is rejected."""
+    n, draws, c = 5, 20_000, 0.6
+    a, b = ht.random_detail_pair(n, c, size=draws, rng=9)
+    f = (b - c * a) / np.sqrt(1 - c**2)
+    P = np.eye(n) - 1 / n
+    for v in (a, f):
+        outer = v[:, :, None] * v[:, None, :]
+        se = outer.std(axis=0) / np.sqrt(draws)
+        assert np.all(np.abs(outer.mean(axis=0) - P / (n - 1)) <= 5 * se)
+    np.testing.assert_allclose((a * f).sum(-1), 0, atol=1e-13)
+    # control: directions drawn from a non-isotropic Gaussian fail the same test
+    y = np.random.default_rng(0).standard_normal((draws, n)) * np.arange(1, n + 1)
+    e = (y - y.mean(-1, keepdims=True)) / np.linalg.norm(y - y.mean(-1, keepdims=True), axis=-1, keepdims=True)
+    outer = e[:, :, None] * e[:, None, :]
+    assert not np.all(np.abs(outer.mean(axis=0) - P / (n - 1)) <= 5 * outer.std(axis=0) / np.sqrt(draws))
+
+
+@pytest.mark.parametrize(
+    "kw, match",
+    [
+        (dict(n=2), r"\bn must be >= 3, got 2"),
+        (dict(cosine=1.5), r"\bcosine must lie in \[-1, 1\]"),
+        (dict(cosine=[0.1, 0.2]), r"\bcosine must broadcast to size \(3,\)"),
+        (dict(cosine=np.nan), r"\bcosine must be finite"),
+        (dict(norm=0.0), r"\bnorm must be > 0"),
+        (dict(norm="a"), r"\bnorm must be a real number"),
+        (dict(size=0), r"\bsize must be >= 1, got 0"),
+    ],
+    ids=match_id,
+)
+def test_random_detail_pair_bad_input(kw, match):
+    args = dict(n=4, cosine=0.5, size=3, rng=0) | kw
+    with pytest.raises((ValueError, TypeError), match=match):
+        ht.random_detail_pair(**args)
