@@ -6,7 +6,11 @@ decomposition into them :cite:p:`birkhoff1946` (:func:`homtrap.birkhoff_decompos
 membership (:func:`homtrap.marginal_error`, :func:`homtrap.is_doubly_stochastic`); the
 entropy that Sinkhorn maximises (:func:`homtrap.entropy`); circulant members
 (:func:`homtrap.circulant`); and how the book samples the polytope, Sinkhorn of Gaussian
-logits (:func:`homtrap.random_logits`, :func:`homtrap.random_dsm`).
+logits (:func:`homtrap.random_logits`, :func:`homtrap.random_dsm`); two other families,
+random Birkhoff mixtures of permutations with the free-probability prediction of their
+:math:`\sigma_2` (:func:`homtrap.random_birkhoff_mixture`, :func:`homtrap.free_mixture_norm`,
+:doc:`/book/20_open_questions`) and block-diagonal matrices (:func:`homtrap.block_diagonal`,
+:doc:`/book/19_next_checks`).
 
 Defined in :doc:`/book/01_dsm_detail_subspace`. Random members are drawn in nearly every
 chapter; permutations and the decomposition return in :doc:`/book/02_maximum_entropy` and
@@ -19,6 +23,7 @@ doubly stochastic (:doc:`/book/09_non_normality`, :doc:`/book/17_case_mhc`,
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import NamedTuple
 
 import numpy as np
@@ -33,12 +38,15 @@ from ._validation import as_batch_shape, as_generator, as_square_stack, as_vecto
 __all__ = [
     "BirkhoffDecomposition",
     "birkhoff_decomposition",
+    "block_diagonal",
     "circulant",
     "circulant_eigenvalues",
     "entropy",
+    "free_mixture_norm",
     "is_doubly_stochastic",
     "marginal_error",
     "permutation_matrix",
+    "random_birkhoff_mixture",
     "random_dsm",
     "random_logits",
     "uniform_barycenter",
@@ -523,6 +531,67 @@ def circulant(c: ArrayLike) -> NDArray[np.float64]:
     return c[..., idx]
 
 
+def block_diagonal(blocks: Sequence[ArrayLike]) -> NDArray[np.float64]:
+    r"""The block-diagonal matrix :math:`\operatorname{blockdiag}(M_1, \dots, M_b)`, batched.
+
+    Block :math:`i` occupies the consecutive rows and columns :math:`I_i`; every other entry is
+    zero. If every :math:`M_i \in \mathcal B_{m_i}` then :math:`M \in \mathcal B_n`,
+    :math:`n = \sum_i m_i`: a reducible doubly-stochastic matrix, with :math:`\sigma_2(M) = 1`
+    for :math:`b \ge 2` blocks (:prf:ref:`def-nc-block`, :prf:ref:`prop-nc-block`). Used in
+    :doc:`/book/19_next_checks`.
+
+    Parameters
+    ----------
+    blocks : sequence of array_like, shapes (..., m_i, m_i)
+        The square blocks, real and finite, with a common batch shape ``...``.
+
+    Returns
+    -------
+    ndarray of float, shape (..., n, n)
+        The block-diagonal matrices, ``n = sum(m_i)``.
+
+    Raises
+    ------
+    ValueError
+        If ``blocks`` is empty, a block is not a stack of square matrices or holds NaN/inf, or
+        the batch shapes differ.
+    TypeError
+        If a block is not a real numeric array.
+
+    See Also
+    --------
+    block_indicators : The block-mean directions such a matrix fixes.
+    block_detail_basis : The within-block detail subspace it contracts.
+
+    Examples
+    --------
+    >>> import numpy as np, homtrap
+    >>> M = homtrap.block_diagonal([np.full((2, 2), 0.5), np.eye(1)])
+    >>> print(M)
+    [[0.5 0.5 0. ]
+     [0.5 0.5 0. ]
+     [0.  0.  1. ]]
+    >>> float(homtrap.sigma2(M))  # two blocks: the block means are never mixed
+    1.0
+    """
+    if isinstance(blocks, np.ndarray) or not isinstance(blocks, Sequence) or len(blocks) == 0:
+        raise ValueError("blocks must be a non-empty sequence (list or tuple) of square matrices")
+    arrs = [as_square_stack(blk, f"blocks[{i}]") for i, blk in enumerate(blocks)]
+    batch = arrs[0].shape[:-2]
+    for i, blk in enumerate(arrs):
+        if blk.shape[:-2] != batch:
+            raise ValueError(
+                f"blocks must share their batch shape: blocks[0] has {batch}, blocks[{i}] has {blk.shape[:-2]}"
+            )
+    sizes = [blk.shape[-1] for blk in arrs]
+    out = np.zeros(batch + (sum(sizes), sum(sizes)))
+    start = 0
+    for blk, m in zip(arrs, sizes):
+        out[..., start:start + m, start:start + m] = blk
+        start += m
+    return out
+
+
 SizeLike = int | tuple[int, ...] | None
 
 
@@ -664,3 +733,158 @@ def random_dsm(
     T = check_positive_scalar(temperature, "temperature")
     G = random_logits(n, size=size, rng=rng, scale=scale)
     return sinkhorn(G, T, tol=tol)
+
+
+def random_birkhoff_mixture(
+    n: int,
+    k: int,
+    *,
+    size: SizeLike = None,
+    alpha: float = 1.0,
+    rng: int | np.random.Generator | None = None,
+) -> tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.int64]]:
+    r"""Random Birkhoff mixtures :math:`M = \sum_{j=1}^k w_j \Pi_{\pi_j}` (:prf:ref:`def-oq-families`).
+
+    The permutations :math:`\pi_1, \dots, \pi_k` are independent and uniform on the permutations
+    of :math:`\{0, \dots, n-1\}`, the weights :math:`w \sim \mathrm{Dirichlet}(\alpha, \dots, \alpha)`
+    independent of them. Every mixture is doubly stochastic exactly (up to the rounding of the
+    weights' sum), whatever its :math:`\sigma_2` (:prf:ref:`prop-oq-birkhoff`). Used in
+    :doc:`/book/20_open_questions`.
+
+    Parameters
+    ----------
+    n : int
+        Matrix size, ``n >= 1``.
+    k : int
+        Number of permutations, ``k >= 1``.
+    size : int, tuple of int or None, default None
+        Batch shape; ``None`` for one mixture.
+    alpha : float, default 1.0
+        Concentration of the Dirichlet weights, ``> 0`` (``1``: uniform on the simplex).
+    rng : int, numpy.random.Generator or None, optional
+        Seed or generator. All weights are drawn first (``rng.dirichlet``), then all
+        permutations (``rng.permuted`` of ``arange(n)`` rows).
+
+    Returns
+    -------
+    matrices : ndarray of float, shape size + (n, n)
+        The mixtures :math:`M`.
+    weights : ndarray of float, shape size + (k,)
+        The weights :math:`w`.
+    permutations : ndarray of int, shape size + (k, n)
+        ``permutations[..., j, i]`` is :math:`\pi_j(i)`, the column of the one in row ``i`` of
+        :math:`\Pi_{\pi_j}` (the convention of :func:`homtrap.permutation_matrix`).
+
+    Raises
+    ------
+    TypeError
+        If ``n`` or ``k`` is not an integer, ``alpha`` not a real number, ``size`` not an int or
+        tuple of ints, or ``rng`` not a seed or generator.
+    ValueError
+        If ``n < 1``, ``k < 1``, ``alpha <= 0`` or ``size`` has an entry ``< 1``.
+
+    See Also
+    --------
+    free_mixture_norm : The free-probability prediction of :math:`\sigma_2` for large ``n``.
+    birkhoff_decomposition : The converse: a doubly-stochastic matrix as a mixture.
+
+    Examples
+    --------
+    >>> import numpy as np, homtrap
+    >>> M, w, perms = homtrap.random_birkhoff_mixture(5, 3, size=2, rng=0)
+    >>> M.shape, w.shape, perms.shape
+    ((2, 5, 5), (2, 3), (2, 3, 5))
+    >>> rebuilt = sum(w[0, j] * homtrap.permutation_matrix(perms[0, j]) for j in range(3))
+    >>> bool(np.allclose(M[0], rebuilt, rtol=0, atol=1e-15))
+    True
+    >>> bool(homtrap.is_doubly_stochastic(M).all())
+    True
+    """
+    n = check_int(n, "n", minimum=1)
+    k = check_int(k, "k", minimum=1)
+    alpha = check_positive_scalar(alpha, "alpha")
+    shape = as_batch_shape(size)
+    gen = as_generator(rng)
+    count = int(np.prod(shape))
+    W = gen.dirichlet(np.full(k, alpha), size=count)
+    perms = gen.permuted(np.tile(np.arange(n), (count, k, 1)), axis=-1)
+    M = np.zeros((count, n, n))
+    rows, draws = np.arange(n)[None, :], np.arange(count)[:, None]
+    for j in range(k):  # Pi_j[i, perms[j, i]] = 1, without forming the k matrices
+        M[draws, rows, perms[:, j]] += W[:, j, None]
+    return M.reshape(*shape, n, n), W.reshape(*shape, k), perms.reshape(*shape, k, n)
+
+
+def free_mixture_norm(weights: ArrayLike) -> NDArray[np.float64] | np.float64:
+    r"""The Akemann–Ostrand norm :math:`\|\sum_j w_j u_j\|` of free Haar unitaries :math:`u_j`.
+
+    For weights :math:`w_1, \dots, w_k \ge 0` (:prf:ref:`rem-oq-free`),
+
+    .. math::
+
+        \Bigl\|\sum_{j=1}^k w_j u_j\Bigr\| = \min_{t \ge 0}
+        \Bigl\{2t + \sum_{j=1}^k \bigl(\sqrt{t^2 + w_j^2} - t\bigr)\Bigr\},
+
+    which is :math:`2\sqrt{k-1}/k` for equal weights :math:`1/k` and :math:`1` for
+    :math:`k = 2`. Random permutation matrices restricted to :math:`V_\perp` are asymptotically
+    free Haar unitaries, so this is the large-:math:`n` prediction of :math:`\sigma_2` of the
+    Birkhoff mixture :math:`\sum_j w_j \Pi_{\pi_j}` (:func:`homtrap.random_birkhoff_mixture`), a
+    prediction the book tests but does not prove. Used in :doc:`/book/20_open_questions`.
+
+    Parameters
+    ----------
+    weights : array_like, shape (..., k)
+        Non-negative weights with :math:`\sum_j w_j \le 1` (e.g. points of the probability
+        simplex); leading axes are batch axes.
+
+    Returns
+    -------
+    float or ndarray of float, shape (...)
+        The norm for each row of weights.
+
+    Raises
+    ------
+    ValueError
+        If ``weights`` is a scalar, holds NaN/inf or a negative entry, or a row sums to more
+        than one (beyond rounding, ``1e-9``).
+    TypeError
+        If ``weights`` is not a real numeric array.
+
+    See Also
+    --------
+    random_birkhoff_mixture : The mixtures whose :math:`\sigma_2` this predicts.
+
+    Notes
+    -----
+    The objective is convex in :math:`t`; golden-section search (80 steps) on :math:`[0, 1]`,
+    then the smaller of the value there and at :math:`t = 0`. The minimiser lies in
+    :math:`[0, 1]` when :math:`\sum_j w_j \le 1`: the derivative is
+    :math:`2 - \sum_j (1 - t/\sqrt{t^2 + w_j^2}) \ge 2 - \sum_j w_j^2/(2t^2) > 0` for
+    :math:`t \ge 1`.
+
+    Examples
+    --------
+    >>> import numpy as np, homtrap
+    >>> round(float(homtrap.free_mixture_norm([0.3, 0.7])), 12)  # k = 2: always 1
+    1.0
+    >>> w = np.full(8, 1 / 8)
+    >>> bool(abs(homtrap.free_mixture_norm(w) - 2 * np.sqrt(7) / 8) < 1e-12)  # equal weights
+    True
+    >>> M, w, _ = homtrap.random_birkhoff_mixture(400, 8, size=5, rng=0)  # large n: close to sigma_2
+    >>> bool(np.abs(homtrap.sigma2(M) - homtrap.free_mixture_norm(w)).max() < 0.1)
+    True
+    """
+    w = as_vector_stack(weights, "weights")
+    if w.min() < 0:
+        raise ValueError(f"weights must be non-negative, got minimum {w.min()}")
+    if w.sum(axis=-1).max() > 1 + 1e-9:
+        raise ValueError(f"weights must sum to at most 1 along the last axis, got a sum of {w.sum(axis=-1).max()}")
+    W = w.reshape(-1, w.shape[-1])
+    f = lambda t: (2 - W.shape[-1]) * t + np.sqrt(t[:, None] ** 2 + W**2).sum(axis=-1)  # noqa: E731
+    lo, hi, gr = np.zeros(len(W)), np.ones(len(W)), (np.sqrt(5) - 1) / 2
+    for _ in range(80):
+        a, b = hi - gr * (hi - lo), lo + gr * (hi - lo)
+        left = f(a) <= f(b)
+        lo, hi = np.where(left, lo, a), np.where(left, b, hi)
+    out = np.minimum(f(0.5 * (lo + hi)), f(np.zeros(len(W)))).reshape(w.shape[:-1])
+    return out if out.ndim else out[()]

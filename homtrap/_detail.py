@@ -5,7 +5,11 @@ projector :math:`P = I - J/n` (:func:`homtrap.centring_projector`); this module 
 :math:`P`, the two parts (:func:`homtrap.mean_part`, :func:`homtrap.detail`), an orthonormal
 basis :math:`Q` of :math:`V_\perp` (:func:`homtrap.detail_basis`), the block :math:`Q^\top MQ`
 of a matrix on it (:func:`homtrap.detail_block`), double centring
-(:func:`homtrap.double_centre`) and the cosine (:func:`homtrap.cosine`).
+(:func:`homtrap.double_centre`) and the cosine (:func:`homtrap.cosine`); random pairs of detail
+vectors at a given angle (:func:`homtrap.random_detail_pair`), uniformly random subspaces of :math:`V_\perp` and Gaussian noise supported on them
+(:func:`homtrap.random_detail_subspace`, :func:`homtrap.low_rank_noise`), and the split of
+:math:`\mathbb R^n` by consecutive blocks (:func:`homtrap.block_indicators`,
+:func:`homtrap.block_detail_basis`) of :doc:`/book/19_next_checks`.
 
 Defined in :doc:`/book/01_dsm_detail_subspace` (:prf:ref:`def-detail`) and used from there
 on: the projector and the basis in Parts I–III (:doc:`/book/03_high_temperature`,
@@ -18,20 +22,34 @@ part and the cosine in Parts IV–V (:doc:`/book/11_theorem1`, :doc:`/book/12_fi
 from __future__ import annotations
 
 import functools
+from collections.abc import Sequence
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from ._validation import as_square_stack, as_vector_stack, check_int
+from ._validation import (
+    as_batch_shape,
+    as_generator,
+    as_real_array,
+    as_square_stack,
+    as_vector_stack,
+    check_int,
+    check_positive_scalar,
+)
 
 __all__ = [
+    "block_detail_basis",
+    "block_indicators",
     "centring_projector",
     "cosine",
     "detail",
     "detail_basis",
     "detail_block",
     "double_centre",
+    "low_rank_noise",
     "mean_part",
+    "random_detail_pair",
+    "random_detail_subspace",
 ]
 
 
@@ -257,6 +275,325 @@ def detail_basis(n: int) -> NDArray[np.float64]:
     (True, True)
     """
     return _helmert(check_int(n, "n", minimum=2)).copy()
+
+
+def random_detail_pair(
+    n: int,
+    cosine: ArrayLike,
+    norm: float = 1.0,
+    *,
+    size: int | tuple[int, ...] | None = None,
+    rng: int | np.random.Generator | None = None,
+) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    r"""Two detail vectors of a given norm and cosine, uniformly oriented in :math:`V_\perp`.
+
+    Draw :math:`e` uniform on the unit sphere of :math:`V_\perp` and :math:`f` uniform on the
+    unit sphere of :math:`V_\perp \cap e^\perp` (Gram–Schmidt of an independent Gaussian vector),
+    and return
+
+    .. math::
+
+        a = r\,e, \qquad b = r\,\bigl(c\,e + \sqrt{1 - c^2}\,f\bigr),
+
+    so that :math:`\|a\| = \|b\| = r`, :math:`\cos(a, b) = c` and the pair's law is invariant
+    under every rotation of :math:`V_\perp`: the two similar inputs of
+    :prf:ref:`def-figure2-protocol` (:doc:`/book/12_figure2`) and of the pair population of
+    :doc:`/book/13_affine_layernorm`.
+
+    Parameters
+    ----------
+    n : int
+        Dimension, ``n >= 3`` (:math:`V_\perp` must hold two orthonormal vectors).
+    cosine : float or array_like
+        The cosine :math:`c \in [-1, 1]`; an array broadcasts against ``size`` (one cosine per
+        pair).
+    norm : float, default 1.0
+        The common norm :math:`r > 0`.
+    size : int, tuple of int or None, default None
+        Batch shape; ``None`` for one pair.
+    rng : int, numpy.random.Generator or None, optional
+        Seed or generator: ``standard_normal(size + (n,))`` for :math:`e`, then the same for
+        :math:`f`.
+
+    Returns
+    -------
+    a, b : ndarray of float, shape size + (n,)
+        The pairs.
+
+    Raises
+    ------
+    ValueError
+        If ``n < 3``, ``cosine`` holds NaN/inf or a value outside :math:`[-1, 1]` or does not
+        broadcast to ``size``, ``norm <= 0`` or ``size`` has an entry ``< 1``.
+    TypeError
+        If ``n`` is not an integer, ``cosine`` or ``norm`` not real, ``size`` not an int or tuple
+        of ints, or ``rng`` not a seed or generator.
+
+    See Also
+    --------
+    cosine : Measures the angle of the pair.
+    random_detail_subspace : A random subspace of :math:`V_\perp` instead of a random pair.
+
+    Examples
+    --------
+    >>> import numpy as np, homtrap
+    >>> a, b = homtrap.random_detail_pair(8, 0.9, norm=3.0, size=4, rng=0)
+    >>> a.shape, np.round(homtrap.cosine(a, b), 12).tolist()
+    ((4, 8), [0.9, 0.9, 0.9, 0.9])
+    >>> bool(np.allclose(np.linalg.norm(b, axis=-1), 3.0)), bool(np.allclose(a.sum(axis=-1), 0))
+    (True, True)
+    >>> a, b = homtrap.random_detail_pair(8, [-1.0, 0.0, 0.5], size=3, rng=1)  # one cosine per pair
+    >>> np.round(homtrap.cosine(a, b), 12).tolist()
+    [-1.0, 0.0, 0.5]
+    """
+    n = check_int(n, "n", minimum=3)
+    c = as_real_array(cosine, "cosine")
+    if np.abs(c).max() > 1:
+        raise ValueError(f"cosine must lie in [-1, 1], got values in [{c.min()}, {c.max()}]")
+    r = check_positive_scalar(norm, "norm")
+    shape = as_batch_shape(size)
+    try:
+        np.broadcast_to(c, shape)
+    except ValueError:
+        raise ValueError(f"cosine must broadcast to size {shape}, got shape {c.shape}") from None
+    gen = as_generator(rng)
+    y = gen.standard_normal(shape + (n,))
+    d = y - y.mean(axis=-1, keepdims=True)
+    e = d / np.linalg.norm(d, axis=-1, keepdims=True)
+    f = gen.standard_normal(shape + (n,))
+    f = f - f.mean(axis=-1, keepdims=True)
+    f = f - (f * e).sum(-1, keepdims=True) * e
+    f /= np.linalg.norm(f, axis=-1, keepdims=True)
+    return r * e, r * (c[..., None] * e + np.sqrt(1 - c**2)[..., None] * f)
+
+
+def random_detail_subspace(n: int, rank: int, *, rng: int | np.random.Generator | None = None) -> NDArray[np.float64]:
+    r"""An orthonormal basis :math:`U` of a uniformly random ``rank``-dimensional subspace :math:`W \subset V_\perp`.
+
+    :math:`U = Q\,\mathrm{qr}(Z)`, with :math:`Q` the Helmert basis of :math:`V_\perp`
+    (:func:`homtrap.detail_basis`) and :math:`Z` an :math:`(n-1) \times r` Gaussian matrix: the
+    span of :math:`Z` is uniform (rotation invariant) on the subspaces of
+    :math:`\mathbb R^{n-1}`, and :math:`Q` maps it isometrically into :math:`V_\perp`. With
+    ``rank = n - 1`` the subspace is all of :math:`V_\perp`. The support of the low-rank noise of
+    :doc:`/book/19_next_checks` (:func:`homtrap.low_rank_noise`).
+
+    Parameters
+    ----------
+    n : int
+        Dimension of the ambient space, ``n >= 2``.
+    rank : int
+        Dimension :math:`r` of the subspace, ``1 <= rank <= n - 1``.
+    rng : int, numpy.random.Generator or None, optional
+        Seed or generator; one ``standard_normal((n - 1, rank))`` draw.
+
+    Returns
+    -------
+    ndarray of float, shape (n, rank)
+        :math:`U`, with :math:`U^\top U = I_r` and :math:`\mathbf 1^\top U = 0` (to rounding).
+
+    Raises
+    ------
+    TypeError
+        If ``n`` or ``rank`` is not an integer, or ``rng`` not a seed or generator.
+    ValueError
+        If ``n < 2``, ``rank < 1`` or ``rank > n - 1``.
+
+    See Also
+    --------
+    low_rank_noise : Gaussian noise supported on the subspace.
+    detail_basis : The fixed basis of all of :math:`V_\perp`.
+
+    Examples
+    --------
+    >>> import numpy as np, homtrap
+    >>> U = homtrap.random_detail_subspace(6, 2, rng=0)
+    >>> U.shape, bool(np.allclose(U.T @ U, np.eye(2))), bool(np.allclose(U.sum(axis=0), 0))
+    ((6, 2), True, True)
+    """
+    n = check_int(n, "n", minimum=2)
+    r = check_int(rank, "rank", minimum=1)
+    if r > n - 1:
+        raise ValueError(f"rank must be <= n - 1 = {n - 1} (the dimension of V_perp), got {r}")
+    gen = as_generator(rng)
+    return _helmert(n) @ np.linalg.qr(gen.standard_normal((n - 1, r)))[0]
+
+
+def low_rank_noise(
+    basis: ArrayLike,
+    size: int | tuple[int, ...] | None = None,
+    scale: float | None = None,
+    *,
+    rng: int | np.random.Generator | None = None,
+) -> NDArray[np.float64]:
+    r"""Gaussian noise :math:`\xi = s\,Uz`, :math:`z \sim \mathcal N(0, I_r)`, supported on the span of ``basis``.
+
+    The low-rank noise model of :doc:`/book/19_next_checks`: all of the noise lies in an
+    :math:`r`-dimensional subspace :math:`W \subset V_\perp` with orthonormal basis :math:`U`
+    (e.g. :func:`homtrap.random_detail_subspace`), with covariance :math:`s^2 UU^\top`. The
+    default scale :math:`s = \sqrt{(n-1)/r}` gives it the detail power of standard isotropic
+    noise,
+
+    .. math::
+
+        \mathbb E\|\xi\|^2 = s^2 r = n - 1 = \mathbb E\|P\,\mathcal N(0, I_n)\|^2 ;
+
+    for noise level :math:`\nu` multiply by :math:`\nu` (or pass ``scale``).
+
+    Parameters
+    ----------
+    basis : array_like, shape (n, r)
+        Orthonormal columns orthogonal to :math:`\mathbf 1` (within ``1e-8``), ``n >= 2``.
+    size : int, tuple of int or None, default None
+        Number (batch shape) of noise vectors; ``None`` for one.
+    scale : float or None, default None
+        Standard deviation :math:`s > 0` of each coordinate :math:`z_i`; ``None`` for
+        :math:`\sqrt{(n-1)/r}`.
+    rng : int, numpy.random.Generator or None, optional
+        Seed or generator; one ``standard_normal(size + (r,))`` draw.
+
+    Returns
+    -------
+    ndarray of float, shape size + (n,)
+        The noise vectors.
+
+    Raises
+    ------
+    ValueError
+        If ``basis`` is not a 2-D array with ``n >= 2`` rows, holds NaN/inf, or its columns are
+        not orthonormal or not orthogonal to :math:`\mathbf 1`; if ``scale <= 0`` or ``size`` has
+        an entry ``< 1``.
+    TypeError
+        If ``basis`` is not a real numeric array, ``scale`` not a real number, ``size`` not an int
+        or tuple of ints, or ``rng`` not a seed or generator.
+
+    See Also
+    --------
+    random_detail_subspace : A uniformly random support :math:`W`.
+
+    Examples
+    --------
+    >>> import numpy as np, homtrap
+    >>> U = homtrap.random_detail_subspace(64, 4, rng=0)
+    >>> xi = homtrap.low_rank_noise(U, 20_000, rng=1)
+    >>> xi.shape, bool(np.allclose(xi - xi @ U @ U.T, 0, atol=1e-12))  # inside W
+    ((20000, 64), True)
+    >>> round(float((xi**2).sum(axis=1).mean() / 63), 1)  # detail power n - 1
+    1.0
+    """
+    U = as_real_array(basis, "basis")
+    if U.ndim != 2 or U.shape[0] < 2:
+        raise ValueError(f"basis must be a 2-D array of shape (n, r) with n >= 2, got shape {U.shape}")
+    n, r = U.shape
+    if np.abs(U.T @ U - np.eye(r)).max() > 1e-8 or np.abs(U.sum(axis=0)).max() > 1e-8 * np.sqrt(n):
+        raise ValueError("basis must have orthonormal columns orthogonal to 1 (a basis of a subspace of V_perp)")
+    scale = np.sqrt((n - 1) / r) if scale is None else check_positive_scalar(scale, "scale")
+    shape = as_batch_shape(size)
+    gen = as_generator(rng)
+    return scale * gen.standard_normal(shape + (r,)) @ U.T
+
+
+def _block_sizes(sizes: Sequence[int]) -> list[int]:
+    if isinstance(sizes, (str, bytes)) or not isinstance(sizes, (Sequence, np.ndarray)) or len(sizes) == 0:
+        raise TypeError(f"sizes must be a non-empty sequence of integers, got {type(sizes).__name__}")
+    return [check_int(m, "sizes", minimum=1) for m in sizes]
+
+
+def block_indicators(sizes: Sequence[int]) -> NDArray[np.float64]:
+    r"""The indicator vectors :math:`\mathbf 1_{I_1}, \dots, \mathbf 1_{I_b}` of consecutive blocks, as columns.
+
+    For the partition of :math:`\{1, \dots, n\}` into consecutive blocks :math:`I_i` of sizes
+    :math:`m_i` (:prf:ref:`def-nc-block`). Their span :math:`S` holds the block means; every
+    block-diagonal doubly-stochastic matrix fixes it, :math:`Mx = M^\top x = x` for :math:`x \in S`
+    (:prf:ref:`prop-nc-block`). Used in :doc:`/book/19_next_checks`.
+
+    Parameters
+    ----------
+    sizes : sequence of int
+        Block sizes :math:`m_1, \dots, m_b \ge 1`.
+
+    Returns
+    -------
+    ndarray of float, shape (n, b)
+        Column :math:`i` is :math:`\mathbf 1_{I_i}`, ``n = sum(sizes)``.
+
+    Raises
+    ------
+    TypeError
+        If ``sizes`` is not a non-empty sequence of integers.
+    ValueError
+        If a size is ``< 1``.
+
+    See Also
+    --------
+    block_detail_basis : The orthogonal complement of :math:`S` in :math:`V_\perp` plus :math:`\mathbf 1`.
+    block_diagonal : Matrices with this block structure.
+
+    Examples
+    --------
+    >>> import homtrap
+    >>> print(homtrap.block_indicators([2, 1]))
+    [[1. 0.]
+     [1. 0.]
+     [0. 1.]]
+    """
+    sizes = _block_sizes(sizes)
+    labels = np.repeat(np.arange(len(sizes)), sizes)
+    return (labels[:, None] == np.arange(len(sizes))[None, :]).astype(float)
+
+
+def block_detail_basis(sizes: Sequence[int]) -> NDArray[np.float64]:
+    r"""An orthonormal basis of the within-block detail subspace :math:`D` of consecutive blocks.
+
+    :math:`D = \{x : \sum_{j \in I_i} x_j = 0 \text{ for every block } i\}`, the orthogonal
+    complement of the block indicators (:func:`homtrap.block_indicators`), of dimension
+    :math:`n - b` (:prf:ref:`def-nc-block`). The basis is the Helmert basis of each block's
+    detail subspace (:func:`homtrap.detail_basis`), placed in that block's rows; blocks of size
+    one contribute nothing. A block-diagonal doubly-stochastic matrix maps :math:`D` to itself and
+    contracts it by :math:`\sigma_{\mathrm{in}} = \max_i \sigma_2(M_i)` (:prf:ref:`prop-nc-block`).
+    Used in :doc:`/book/19_next_checks`.
+
+    Parameters
+    ----------
+    sizes : sequence of int
+        Block sizes :math:`m_1, \dots, m_b \ge 1`, at least one of them ``>= 2``.
+
+    Returns
+    -------
+    ndarray of float, shape (n, n - b)
+        Orthonormal columns spanning :math:`D`, ``n = sum(sizes)``, ``b = len(sizes)``.
+
+    Raises
+    ------
+    TypeError
+        If ``sizes`` is not a non-empty sequence of integers.
+    ValueError
+        If a size is ``< 1``, or every block has size one (then :math:`D = \{0\}`).
+
+    See Also
+    --------
+    block_indicators : The complement of :math:`D`.
+    detail_basis : The case of one block, :math:`D = V_\perp`.
+
+    Examples
+    --------
+    >>> import numpy as np, homtrap
+    >>> QD = homtrap.block_detail_basis([3, 2])
+    >>> QD.shape, bool(np.allclose(QD.T @ QD, np.eye(3)))
+    ((5, 3), True)
+    >>> bool(np.allclose(QD.T @ homtrap.block_indicators([3, 2]), 0))  # D is orthogonal to the block means
+    True
+    """
+    sizes = _block_sizes(sizes)
+    if max(sizes) < 2:
+        raise ValueError("sizes must include a block of size >= 2 (with blocks of size one D = {0})")
+    cols, start, n_tot = [], 0, sum(sizes)
+    for m in sizes:
+        if m >= 2:
+            B = np.zeros((n_tot, m - 1))
+            B[start:start + m] = _helmert(m)
+            cols.append(B)
+        start += m
+    return np.hstack(cols)
 
 
 @functools.lru_cache(maxsize=16)

@@ -18,13 +18,16 @@ the backward (gradient) pass. This is the opposite order to
 
 The object of this module is that mixing layer: its logits (:func:`mhc_logits`), the
 truncated Sinkhorn map (:func:`mhc_h_res`), products of layers (:func:`mhc_composite`) and
-mHC's Amax gains (:func:`amax_gain`). Used in :doc:`/book/17_case_mhc` and
+mHC's Amax gains (:func:`amax_gain`); and the bias-only layer in closed form
+(:func:`mhc_bias_layer`) with the range at which a stack of them homogenises
+(:func:`mhc_homogenising_range`). Used in :doc:`/book/17_case_mhc` and
 :doc:`/book/22_tradeoff_map`, in :doc:`/book/16_incompatibility` and :doc:`/book/21_diagnose`,
 and by :func:`homtrap.diagnose`.
 """
 
 from __future__ import annotations
 
+import math
 import numbers
 from typing import NamedTuple
 
@@ -32,9 +35,17 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from ._depth import partial_products
-from ._validation import as_real_array, as_square_stack, check_int
+from ._validation import as_real_array, as_square_stack, check_int, check_open_unit, check_positive_scalar
 
-__all__ = ["AmaxGain", "amax_gain", "mhc_composite", "mhc_h_res", "mhc_logits"]
+__all__ = [
+    "AmaxGain",
+    "amax_gain",
+    "mhc_bias_layer",
+    "mhc_composite",
+    "mhc_h_res",
+    "mhc_homogenising_range",
+    "mhc_logits",
+]
 
 
 def _check_nonneg_scalar(x: object, name: str) -> float:
@@ -399,3 +410,120 @@ def mhc_composite(layers: ArrayLike, *, cumulative: bool = False) -> NDArray[np.
         raise TypeError(f"cumulative must be a bool, got {type(cumulative).__name__}")
     out = partial_products(S)
     return out if cumulative else out[..., -1, :, :]
+
+
+def mhc_bias_layer(n: int, logit_range: float) -> NDArray[np.float64]:
+    r"""The Sinkhorn layer of the bias alone, :math:`M_R = S(\exp(R\,I))`, in closed form.
+
+    With logit :math:`R` on the diagonal and :math:`0` off it (mHC's identity-favouring bias, up
+    to a constant), :math:`q = 1/(e^R + n - 1)` and :math:`p = e^R q`
+    (:prf:ref:`prop-mhc-bias`):
+
+    .. math::
+
+        M_R = p\,I + q\,(J - I), \qquad
+        \sigma_2(M_R) = p - q = \frac{e^R - 1}{e^R + n - 1},
+        \qquad \|M_R^L - J/n\|_2 = \sigma_2(M_R)^L .
+
+    The first Sinkhorn sweep already returns :math:`M_R`, so truncated Sinkhorn (mHC's 20 sweeps)
+    gives the same layer. Used in :doc:`/book/17_case_mhc`.
+
+    Parameters
+    ----------
+    n : int
+        Number of streams, ``n >= 1``.
+    logit_range : float
+        :math:`R > 0`, the gap between the diagonal and the off-diagonal logits.
+
+    Returns
+    -------
+    ndarray of float, shape (n, n)
+        :math:`M_R`.
+
+    Raises
+    ------
+    TypeError
+        If ``n`` is not an integer or ``logit_range`` not a real number.
+    ValueError
+        If ``n < 1`` or ``logit_range`` is not finite and ``> 0``.
+
+    See Also
+    --------
+    mhc_homogenising_range : The range below which a stack of :math:`L` such layers homogenises.
+    mhc_h_res : mHC's truncated Sinkhorn of general logits.
+
+    Examples
+    --------
+    >>> import numpy as np, homtrap
+    >>> M = homtrap.mhc_bias_layer(4, 2.0)
+    >>> bool(np.allclose(M, homtrap.sinkhorn(2.0 * np.eye(4)), atol=1e-12))
+    True
+    >>> s2 = (np.exp(2.0) - 1) / (np.exp(2.0) + 3)
+    >>> bool(abs(homtrap.sigma2(M) - s2) < 1e-12)
+    True
+    """
+    n = check_int(n, "n", minimum=1)
+    R = check_positive_scalar(logit_range, "logit_range")
+    q = 1.0 / (math.exp(R) + n - 1)
+    return (math.exp(R) - 1) * q * np.eye(n) + q * np.ones((n, n))
+
+
+def mhc_homogenising_range(n: int, depth: int, target: float) -> float:
+    r"""The largest bias range :math:`R` at which :math:`L` bias-only layers homogenise to ``target``.
+
+    For the layer :math:`M_R` of :func:`mhc_bias_layer`, :math:`\|M_R^L - J/n\|_2 \le \varepsilon`
+    if and only if :math:`R \le R_{\mathrm{hom}}(L, \varepsilon)` (:prf:ref:`prop-mhc-bias`), with
+
+    .. math::
+
+        R_{\mathrm{hom}}(L, \varepsilon) = \ln\Bigl(\frac{n}{1 - \varepsilon^{1/L}} - n + 1\Bigr)
+        = \ln\frac{nL}{\ln(1/\varepsilon)} + O(1/L) .
+
+    The frozen threshold of the same proposition is :math:`R_{\mathrm{froz}}(L, \delta) =
+    R_{\mathrm{hom}}(L, 1 - \delta)`: at and above it the stack keeps at least :math:`1 - \delta` of
+    the detail. Used in :doc:`/book/17_case_mhc`.
+
+    Parameters
+    ----------
+    n : int
+        Number of streams, ``n >= 2``.
+    depth : int
+        Number of layers :math:`L \ge 1`.
+    target : float
+        :math:`\varepsilon \in (0, 1)`, the detail fraction :math:`\|M_R^L - J/n\|_2` reached.
+
+    Returns
+    -------
+    float
+        :math:`R_{\mathrm{hom}}(L, \varepsilon)`.
+
+    Raises
+    ------
+    TypeError
+        If ``n`` or ``depth`` is not an integer, or ``target`` not real.
+    ValueError
+        If ``n < 2``, ``depth < 1`` or ``target`` is outside the open interval :math:`(0, 1)`.
+
+    See Also
+    --------
+    mhc_bias_layer : The layer :math:`M_R`.
+    effective_depth : The depth at which a fixed :math:`\sigma_2` reaches a target.
+
+    Notes
+    -----
+    Computed as ``log(n / -expm1(log(target) / depth) - n + 1)``, accurate for large ``depth``.
+
+    Examples
+    --------
+    >>> import numpy as np, homtrap
+    >>> R = homtrap.mhc_homogenising_range(4, 64, 0.01)
+    >>> round(R, 4)
+    4.0003
+    >>> [bool(np.linalg.norm(np.linalg.matrix_power(homtrap.mhc_bias_layer(4, R * f), 64) - 1 / 4, 2) <= 0.01)
+    ...  for f in (0.999, 1.001)]
+    [True, False]
+    """
+    n = check_int(n, "n", minimum=2)
+    L = check_int(depth, "depth", minimum=1)
+    eps = float(check_open_unit(target, "target"))
+    return math.log(n / -math.expm1(math.log(eps) / L) - n + 1)

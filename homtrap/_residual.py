@@ -5,7 +5,8 @@ activation :math:`\varphi`: ``relu`` and ``tanh`` are 1-Lipschitz, ``gelu`` (tan
 approximation) has Lipschitz constant about 1.129 (:prf:ref:`rem-gelu-lipschitz`).
 
 Used in Part V: :doc:`/book/14_proposition1`, :doc:`/book/15_identity_stagnation` and
-:doc:`/book/16_incompatibility`; and by :doc:`/book/21_diagnose`.
+:doc:`/book/16_incompatibility` (with the stack's Jacobian, :func:`residual_jacobian`); and by
+:doc:`/book/21_diagnose`.
 """
 
 from __future__ import annotations
@@ -18,7 +19,16 @@ from numpy.typing import ArrayLike, NDArray
 
 from ._validation import as_real_array, as_square_stack, as_vector_stack, renamed_arguments
 
-__all__ = ["ACTIVATIONS", "ResidualTrajectory", "gelu", "gelu_slope", "lipschitz_constant", "relu", "residual_stack"]
+__all__ = [
+    "ACTIVATIONS",
+    "ResidualTrajectory",
+    "gelu",
+    "gelu_slope",
+    "lipschitz_constant",
+    "relu",
+    "residual_jacobian",
+    "residual_stack",
+]
 
 Activation = Callable[[NDArray[np.float64]], NDArray[np.float64]]
 
@@ -362,3 +372,122 @@ def residual_stack(
         update_norms=np.stack(np.broadcast_arrays(*upd), axis=-1),
         detail_update_norms=np.stack(np.broadcast_arrays(*dupd), axis=-1),
     )
+
+
+#: the derivatives of the named activations, as residual_jacobian evaluates them
+_SLOPES: dict[str, Activation] = {
+    "relu": lambda z: (z > 0).astype(float),
+    "tanh": lambda z: 1 - np.tanh(z) ** 2,
+    "gelu": gelu_slope,
+}
+
+
+def residual_jacobian(
+    states: ArrayLike,
+    layers: ArrayLike,
+    activation: str = "tanh",
+    *,
+    branch_weight: float | ArrayLike = 1.0,
+) -> NDArray[np.float64]:
+    r"""The Jacobian :math:`\partial x_L / \partial x_0` of a residual stack along one of its trajectories.
+
+    For :math:`x_{\ell+1} = x_\ell + W\varphi(M_\ell x_\ell)`, with a branch weight :math:`W`
+    (the gain :math:`\alpha I` of :func:`homtrap.residual_stack`, or any fixed matrix), the chain
+    rule gives
+
+    .. math::
+
+        \frac{\partial x_L}{\partial x_0} = \prod_{\ell = L-1}^{0} \bigl(I + W D_\ell M_\ell\bigr),
+        \qquad D_\ell = \operatorname{diag}\bigl(\varphi'(M_\ell x_\ell)\bigr),
+
+    the sensitivity of the stack's output to its input (:doc:`/book/16_incompatibility`). It is
+    exact for ``"tanh"`` and ``"gelu"``; for ``"relu"`` it uses :math:`\varphi'(0) = 0`.
+
+    Parameters
+    ----------
+    states : array_like, shape (..., L + 1, n)
+        The trajectory :math:`x_0, \dots, x_L` (``ResidualTrajectory.states``); only
+        :math:`x_0, \dots, x_{L-1}` enter.
+    layers : array_like, shape (..., L, n, n)
+        The mixing matrices :math:`M_\ell`; leading axes broadcast against those of ``states``.
+    activation : {"relu", "tanh", "gelu"}, default "tanh"
+        The entrywise :math:`\varphi` of the stack.
+    branch_weight : float or array_like of shape (n, n), default 1.0
+        :math:`W`: a gain :math:`\alpha` (meaning :math:`\alpha I`) or a matrix, e.g.
+        :math:`J/n + \alpha P`, which scales only the detail of the branch.
+
+    Returns
+    -------
+    ndarray of float, shape (..., n, n)
+        :math:`\partial x_L / \partial x_0`.
+
+    Raises
+    ------
+    ValueError
+        If ``states`` is not of shape ``(..., L + 1, n)`` with ``n >= 2``, ``layers`` not of shape
+        ``(..., L, n, n)`` with the same ``L`` and ``n``, ``branch_weight`` neither a scalar nor
+        ``(n, n)``, an entry is not finite, or ``activation`` is an unknown name.
+    TypeError
+        If ``states``, ``layers`` or ``branch_weight`` is not real, or ``activation`` not a string.
+
+    See Also
+    --------
+    residual_stack : The trajectory whose Jacobian this is.
+    lipschitz_constant : :math:`\|D_\ell\|_2` is at most the activation's Lipschitz constant.
+
+    Notes
+    -----
+    The product is accumulated from the first layer on,
+    :math:`J \leftarrow J + W\bigl((D_\ell M_\ell) J\bigr)`, starting from :math:`J = I`.
+
+    Examples
+    --------
+    At :math:`x_0 = 0` a tanh stack with gain :math:`\alpha` has :math:`D_\ell = I`; on the
+    mean direction (:math:`M_\ell\mathbf 1 = \mathbf 1`) the Jacobian is
+    :math:`(1 + \alpha)^L`:
+
+    >>> import numpy as np, homtrap
+    >>> M = homtrap.random_dsm(5, 1.0, size=4, rng=0)
+    >>> tr = homtrap.residual_stack(np.zeros(5), M, "tanh", branch_gain=0.5)
+    >>> J = homtrap.residual_jacobian(tr.states, M, "tanh", branch_weight=0.5)
+    >>> bool(np.allclose(J @ np.ones(5), 1.5**4, rtol=1e-9))
+    True
+
+    Against central differences of the stack:
+
+    >>> x0 = np.random.default_rng(1).standard_normal(5) + 1.0
+    >>> J = homtrap.residual_jacobian(homtrap.residual_stack(x0, M, "gelu").states, M, "gelu")
+    >>> e = np.eye(5)[2]
+    >>> fd = (homtrap.residual_stack(x0 + 1e-6 * e, M, "gelu").states[-1]
+    ...       - homtrap.residual_stack(x0 - 1e-6 * e, M, "gelu").states[-1]) / 2e-6
+    >>> bool(np.abs(J[:, 2] - fd).max() < 1e-7)
+    True
+    """
+    X = as_real_array(states, "states")
+    if X.ndim < 2 or X.shape[-1] < 2 or X.shape[-2] < 1:
+        raise ValueError(f"states must have shape (..., L + 1, n) with n >= 2, got shape {X.shape}")
+    A = as_square_stack(layers, "layers", min_n=2)
+    n, L = X.shape[-1], X.shape[-2] - 1
+    if A.ndim < 3 or A.shape[-3] != L or A.shape[-1] != n:
+        raise ValueError(
+            f"layers must have shape (..., L, n, n) = (..., {L}, {n}, {n}) to match states, got shape {A.shape}"
+        )
+    if not isinstance(activation, str):
+        raise TypeError(f"activation must be one of {sorted(_SLOPES)}, got {type(activation).__name__}")
+    if activation not in _SLOPES:
+        raise ValueError(f"activation must be one of {sorted(_SLOPES)}, got {activation!r}")
+    slope = _SLOPES[activation]
+    w = as_real_array(branch_weight, "branch_weight")
+    if w.ndim == 0:
+        W = float(w) * np.eye(n)
+    elif w.shape == (n, n):
+        W = w
+    else:
+        raise ValueError(f"branch_weight must be a scalar or of shape ({n}, {n}), got shape {w.shape}")
+    batch = np.broadcast_shapes(X.shape[:-2], A.shape[:-3])
+    jac = np.broadcast_to(np.eye(n), batch + (n, n)).copy()
+    for ell in range(L):
+        M = A[..., ell, :, :]
+        z = np.einsum("...ij,...j->...i", M, X[..., ell, :])
+        jac = jac + W @ ((slope(z)[..., :, None] * M) @ jac)
+    return jac

@@ -6,7 +6,8 @@ the matrix, :func:`sinkhorn_solve` the matrix with its scalings and per-matrix d
 (:class:`SinkhornResult`); :class:`ConvergenceWarning` and :class:`ConvergenceError` report a
 missed tolerance. Introduced in :doc:`/book/01_dsm_detail_subspace` and used by nearly every
 chapter; :doc:`/book/02_maximum_entropy` shows what it maximises, :doc:`/book/04_low_temperature`
-and :doc:`/book/appendix_performance` how the solver stays fast at low temperature.
+and :doc:`/book/appendix_performance` how the solver stays fast at low temperature;
+:func:`sinkhorn_jacobian` differentiates the map (:doc:`/book/17_case_mhc`).
 """
 
 from __future__ import annotations
@@ -25,7 +26,14 @@ from threadpoolctl import ThreadpoolController
 from . import _sinkhorn_kernels as _k
 from ._validation import as_square_stack, check_int, check_positive_scalar, finite_range
 
-__all__ = ["ConvergenceError", "ConvergenceWarning", "SinkhornResult", "sinkhorn", "sinkhorn_solve"]
+__all__ = [
+    "ConvergenceError",
+    "ConvergenceWarning",
+    "SinkhornResult",
+    "sinkhorn",
+    "sinkhorn_jacobian",
+    "sinkhorn_solve",
+]
 
 #: bytes of float64 data per chunk of matrices processed together (fits in L2/L3 cache)
 _CHUNK_BYTES = 1 << 20
@@ -511,3 +519,90 @@ def sinkhorn(
     return res.matrix
 
 
+def sinkhorn_jacobian(M: ArrayLike) -> NDArray[np.float64]:
+    r"""The Jacobian of Sinkhorn's map :math:`\Lambda \mapsto M = S(\exp\Lambda)`, at its value ``M``.
+
+    By Sinkhorn's theorem :math:`M = \exp(\Lambda + \alpha\mathbf 1^\top + \mathbf 1\beta^\top)`.
+    Its differential in a direction :math:`E` is (:prf:ref:`prop-mhc-jacobian`, part 1)
+
+    .. math::
+
+        \mathrm dM[E] = M \circ \bigl(E + a\mathbf 1^\top + \mathbf 1 b^\top\bigr), \qquad
+        \begin{pmatrix} \operatorname{diag}(M\mathbf 1) & M \\ M^\top & \operatorname{diag}(M^\top\mathbf 1)
+        \end{pmatrix} \begin{pmatrix} a \\ b \end{pmatrix}
+        = -\begin{pmatrix} (M \circ E)\mathbf 1 \\ (M \circ E)^\top \mathbf 1 \end{pmatrix},
+
+    the scalings :math:`(a, b)` keeping the row and column sums fixed (the system is singular
+    along the gauge :math:`(\mathbf 1, -\mathbf 1)`, which does not change :math:`\mathrm dM[E]`;
+    it is solved by least squares). The Jacobian depends on :math:`\Lambda` only through
+    :math:`M`. It is symmetric positive semidefinite for the Frobenius inner product, and
+    :math:`\|\mathrm dM\|_2 \le n\,m_\pi` with :math:`m_\pi` the largest entry off any permutation
+    (:func:`homtrap.off_permutation_max`): near a permutation the map is frozen. Used in
+    :doc:`/book/17_case_mhc`.
+
+    Parameters
+    ----------
+    M : array_like, shape (..., n, n)
+        Doubly-stochastic matrices with positive entries, the values :math:`S(\exp\Lambda)` at
+        which to differentiate; leading axes are batch axes.
+
+    Returns
+    -------
+    ndarray of float, shape (..., n * n, n * n)
+        ``J[..., p, q] = dM_p / dΛ_q`` with both matrices flattened in C order
+        (``p = i * n + j``): ``J @ E.ravel()`` is :math:`\mathrm dM[E]` flattened.
+
+    Raises
+    ------
+    ValueError
+        If ``M`` is not a stack of square matrices, holds NaN/inf, or has an entry ``<= 0``.
+    TypeError
+        If ``M`` is not a real numeric array.
+
+    See Also
+    --------
+    sinkhorn : The map differentiated.
+    off_permutation_max : The :math:`m_\pi` of the bound :math:`n\,m_\pi`.
+
+    Notes
+    -----
+    One least-squares solve of the :math:`2n \times 2n` system per basis direction
+    :math:`E = e_i e_j^\top`, :math:`O(n^5)` per matrix: meant for the small :math:`n` of
+    mixing layers (mHC's :math:`n = 4`). Rounding is amplified by the condition number,
+    about :math:`1/(1 - \sigma_2(M)^2)`, of the system.
+
+    Examples
+    --------
+    At :math:`J/n` the Jacobian is the orthogonal projector onto doubly-centred directions,
+    divided by :math:`n`:
+
+    >>> import numpy as np, homtrap
+    >>> J = homtrap.sinkhorn_jacobian(np.full((3, 3), 1 / 3))
+    >>> P = homtrap.centring_projector(3)
+    >>> bool(np.allclose(J, np.kron(P, P) / 3, atol=1e-14))
+    True
+
+    Against central differences of the projection itself:
+
+    >>> lam = homtrap.random_logits(4, rng=0)
+    >>> E = np.random.default_rng(1).standard_normal((4, 4))
+    >>> fd = (homtrap.sinkhorn(lam + 1e-6 * E) - homtrap.sinkhorn(lam - 1e-6 * E)) / 2e-6
+    >>> dM = homtrap.sinkhorn_jacobian(homtrap.sinkhorn(lam)) @ E.ravel()
+    >>> bool(np.abs(dM - fd.ravel()).max() < 1e-8)
+    True
+    """
+    arr = as_square_stack(M, "M")
+    if arr.min() <= 0:
+        raise ValueError(f"M must have positive entries (a Sinkhorn matrix S(exp Λ)), got minimum {arr.min()}")
+    n = arr.shape[-1]
+    flat = arr.reshape(-1, n, n)
+    out = np.empty((flat.shape[0], n * n, n * n))
+    for k, Mk in enumerate(flat):  # one matrix at a time, one basis direction at a time
+        K = np.block([[np.diag(Mk.sum(axis=1)), Mk], [Mk.T, np.diag(Mk.sum(axis=0))]])
+        for col in range(n * n):
+            E = np.zeros(n * n)
+            E[col] = 1.0
+            E = E.reshape(n, n)
+            ab = np.linalg.lstsq(K, -np.r_[(Mk * E).sum(axis=1), (Mk * E).sum(axis=0)], rcond=None)[0]
+            out[k, :, col] = (Mk * (E + ab[:n, None] + ab[None, n:])).ravel()
+    return out.reshape(*arr.shape[:-2], n * n, n * n)

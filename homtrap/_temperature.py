@@ -3,7 +3,8 @@ r"""The temperature axis: sweeps of :math:`\sigma_2(M_T)`, the high- and low-tem
 :func:`homtrap.sigma2_sweep` samples :math:`\sigma_2(M_T)`, :math:`M_T = S(\exp(G/T))`, over a
 grid of temperatures (:class:`homtrap.TemperatureSweep`); :func:`homtrap.first_order_sigma2`
 is the high-temperature law :math:`\|PGP\|_2/(nT)`; :func:`homtrap.assignment_permutation` and
-:func:`homtrap.assignment_gap` describe the :math:`T \to 0` limit; and
+:func:`homtrap.assignment_gap` describe the :math:`T \to 0` limit, and
+:func:`homtrap.off_permutation_max` how close a matrix has come to it; and
 :func:`homtrap.entropic_objective` is the objective that :math:`M_T` maximises.
 
 Used in Part II (:doc:`/book/02_maximum_entropy`, :doc:`/book/03_high_temperature`,
@@ -32,6 +33,7 @@ __all__ = [
     "assignment_permutation",
     "entropic_objective",
     "first_order_sigma2",
+    "off_permutation_max",
     "oscillation",
     "sigma2_derivative",
     "sigma2_sweep",
@@ -492,6 +494,76 @@ def assignment_permutation(logits: ArrayLike) -> NDArray[np.int64]:
     for k, g in enumerate(flat):  # scipy's solver takes one matrix at a time
         _, out[k] = linear_sum_assignment(g, maximize=True)
     return out.reshape(*G.shape[:-2], n)
+
+
+def off_permutation_max(M: ArrayLike) -> NDArray[np.float64] | np.float64:
+    r"""The largest entry :math:`m_\pi` of ``M`` off its nearest permutation :math:`\pi`.
+
+    The permutation is the one maximising :math:`\sum_i \log M_{i\pi(i)}` (the optimal
+    assignment of the logits :math:`\log M`, :func:`homtrap.assignment_permutation`), and
+
+    .. math::
+
+        m_\pi = \max\{M_{ij} : j \ne \pi(i)\} .
+
+    It measures how close ``M`` is to a vertex of the Birkhoff polytope; it bounds the
+    Sinkhorn Jacobian, :math:`\|\mathrm dM\|_2 \le n\,m_\pi` (:prf:ref:`prop-mhc-jacobian`,
+    :func:`homtrap.sinkhorn_jacobian`). Used in :doc:`/book/17_case_mhc`.
+
+    Parameters
+    ----------
+    M : array_like, shape (..., n, n)
+        Matrices with non-negative entries, ``n >= 2``; leading axes are batch axes. Zero
+        entries are allowed (their logarithm is :math:`-\infty`: never on the permutation if
+        another assignment avoids them).
+
+    Returns
+    -------
+    float or ndarray of float, shape (...)
+        :math:`m_\pi` of each matrix.
+
+    Raises
+    ------
+    ValueError
+        If ``M`` is not a stack of square matrices with ``n >= 2``, holds NaN/inf or a negative
+        entry.
+    TypeError
+        If ``M`` is not a real numeric array.
+
+    See Also
+    --------
+    assignment_permutation : The optimal assignment of logits.
+    sinkhorn_jacobian : The Jacobian that :math:`n\,m_\pi` bounds.
+
+    Examples
+    --------
+    >>> import numpy as np, homtrap
+    >>> M = np.array([[0.1, 0.7, 0.2], [0.8, 0.05, 0.15], [0.1, 0.25, 0.65]])
+    >>> float(homtrap.off_permutation_max(M))  # pi = (1, 0, 2); the largest of the rest is 0.25
+    0.25
+    >>> float(homtrap.off_permutation_max(np.eye(3)))  # a permutation matrix
+    0.0
+    >>> G = homtrap.random_logits(4, rng=0)
+    >>> [bool(homtrap.off_permutation_max(homtrap.sinkhorn(G, T)) < 1e-4) for T in (0.05, 0.02)]  # cooling
+    [False, True]
+    """
+    arr = as_square_stack(M, "M", min_n=2)
+    if arr.min() < 0:
+        raise ValueError(f"M must be entrywise non-negative, got minimum {arr.min()}")
+    n = arr.shape[-1]
+    flat = arr.reshape(-1, n, n)
+    out = np.empty(flat.shape[0])
+    with np.errstate(divide="ignore"):  # log 0 = -inf: a forbidden assignment
+        for k, Mk in enumerate(flat):  # scipy's solver takes one matrix at a time
+            try:
+                rows, cols = linear_sum_assignment(-np.log(Mk))
+            except ValueError as exc:  # every permutation meets a zero entry
+                raise ValueError(f"M must have a permutation with positive entries on it ({exc})") from exc
+            mask = np.ones(Mk.shape, bool)
+            mask[rows, cols] = False
+            out[k] = Mk[mask].max()
+    res = out.reshape(arr.shape[:-2])
+    return res if res.ndim else res[()]
 
 
 def assignment_gap(logits: ArrayLike) -> NDArray[np.float64] | np.float64:

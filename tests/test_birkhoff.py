@@ -1,6 +1,7 @@
 """Tests of homtrap._birkhoff, the Birkhoff polytope: birkhoff_decomposition (Birkhoff-von Neumann),
 uniform_barycenter J/n, marginal_error, is_doubly_stochastic, permutation_matrix, circulant,
-entropy, and its random members random_dsm / random_logits (shapes, seeding, consistency).
+entropy, and its random members random_dsm / random_logits (shapes, seeding, consistency); random
+Birkhoff mixtures and the Akemann-Ostrand norm free_mixture_norm; block_diagonal.
 """
 
 import itertools
@@ -10,9 +11,12 @@ import numpy as np
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+from scipy import stats
+from scipy.linalg import block_diag
+from scipy.optimize import minimize_scalar
 
 import homtrap as ht
-from _helpers import perm_matrix, sinkhorn_dsms
+from _helpers import match_id, perm_matrix, sinkhorn_dsms
 
 pytestmark = pytest.mark.filterwarnings("error::RuntimeWarning")
 
@@ -418,3 +422,128 @@ def test_decomposition_is_a_named_tuple():
     weights, perms = dec
     assert weights is dec.weights and perms is dec.permutations
     np.testing.assert_allclose(sorted(dec.weights), [0.25, 0.75], atol=1e-12)
+
+
+# ------------------------------------------------------------------ random Birkhoff mixtures
+def test_random_birkhoff_mixture_is_the_stated_mixture():
+    M, W, perms = ht.random_birkhoff_mixture(6, 3, size=(4, 5), rng=2)
+    assert M.shape == (4, 5, 6, 6) and W.shape == (4, 5, 3) and perms.shape == (4, 5, 3, 6)
+    assert np.issubdtype(perms.dtype, np.integer)
+    for idx in np.ndindex(4, 5):
+        rebuilt = sum(w * perm_matrix(p) for w, p in zip(W[idx], perms[idx]))
+        np.testing.assert_allclose(M[idx], rebuilt, rtol=0, atol=1e-15)
+        for p in perms[idx]:
+            np.testing.assert_array_equal(np.sort(p), np.arange(6))
+    np.testing.assert_allclose(W.sum(axis=-1), 1, atol=1e-14)
+    assert ht.is_doubly_stochastic(M).all()
+    one, w1, p1 = ht.random_birkhoff_mixture(6, 3, rng=2)
+    assert one.shape == (6, 6) and w1.shape == (3,) and p1.shape == (3, 6)
+    np.testing.assert_array_equal(ht.random_birkhoff_mixture(6, 3, size=4, rng=7)[0],
+                                  ht.random_birkhoff_mixture(6, 3, size=4, rng=7)[0])
+
+
+def test_random_birkhoff_mixture_law():
+    """Dirichlet(alpha) weights (mean 1/k, E w^2 = (alpha + 1) / (k (k alpha + 1))) and uniform permutations."""
+    size, n, k = 20_000, 4, 3
+    for alpha in (1.0, 0.2):
+        M, W, perms = ht.random_birkhoff_mixture(n, k, size=size, alpha=alpha, rng=11)
+        se = W.std() / np.sqrt(size)
+        assert np.all(np.abs(W.mean(axis=0) - 1 / k) <= 5 * se)
+        m2 = (alpha + 1) / (k * (k * alpha + 1))
+        assert abs((W**2).mean() - m2) <= 5 * (W**2).std() / np.sqrt(W.size)
+        # control: the second moment of the other alpha is rejected by the same test
+        other = 0.2 if alpha == 1.0 else 1.0
+        assert not abs((W**2).mean() - (other + 1) / (k * (k * other + 1))) <= 5 * (W**2).std() / np.sqrt(W.size)
+    # each permutation of {0, ..., 3} appears with frequency 1/24 (chi-square test)
+    codes = (perms[..., 0, :] * 4 ** np.arange(4)).sum(axis=-1)
+    counts = np.unique(codes, return_counts=True)[1]
+    assert counts.size == 24 and stats.chisquare(counts).pvalue > 1e-3
+
+
+@pytest.mark.parametrize(
+    "bad, match",
+    [
+        (dict(n=0), r"\bn must be >= 1, got 0"),
+        (dict(k=0), r"\bk must be >= 1, got 0"),
+        (dict(k=2.0), r"\bk must be an integer"),
+        (dict(alpha=0.0), r"\balpha must be > 0"),
+        (dict(size=0), r"\bsize must be >= 1, got 0"),
+        (dict(rng="seed"), r"\brng must be None, an int seed or a numpy.random.Generator"),
+    ],
+    ids=match_id,
+)
+def test_random_birkhoff_mixture_bad_input(bad, match):
+    kw = dict(n=3, k=2, size=2, rng=0) | bad
+    with pytest.raises((ValueError, TypeError), match=match):
+        ht.random_birkhoff_mixture(**kw)
+
+
+def naive_free_mixture_norm(w):
+    """The Akemann-Ostrand minimum by scipy's bounded scalar minimiser on [0, 10] (not golden section on [0, 1])."""
+    f = lambda t: 2 * t + sum(np.sqrt(t * t + wj * wj) - t for wj in w)  # noqa: E731
+    res = minimize_scalar(f, bounds=(0.0, 10.0), method="bounded", options={"xatol": 1e-12})
+    return min(res.fun, f(0.0))
+
+
+def test_free_mixture_norm_closed_forms_and_oracle():
+    assert ht.free_mixture_norm([0.4]) == pytest.approx(0.4, abs=1e-15)  # k = 1: the norm of w u
+    np.testing.assert_allclose(ht.free_mixture_norm(np.random.default_rng(0).dirichlet([1, 1], 30)), 1, atol=1e-12)
+    for k in (2, 3, 8, 50):
+        assert ht.free_mixture_norm(np.full(k, 1 / k)) == pytest.approx(2 * np.sqrt(k - 1) / k, abs=1e-12)
+    W = np.random.default_rng(1).dirichlet(np.ones(6), size=(3, 4))
+    got = ht.free_mixture_norm(W)
+    assert got.shape == (3, 4)
+    oracle = np.array([naive_free_mixture_norm(w) for w in W.reshape(-1, 6)]).reshape(3, 4)
+    np.testing.assert_allclose(got, oracle, rtol=0, atol=1e-9)
+    # control: the mean l2 norm of the weights, a different summary, is rejected by the same comparison
+    assert not np.allclose(np.linalg.norm(W, axis=-1), oracle, rtol=0, atol=1e-9)
+
+
+def test_free_mixture_norm_predicts_sigma2_at_large_n():
+    M, W, _ = ht.random_birkhoff_mixture(500, 5, size=4, rng=3)
+    assert np.abs(ht.sigma2(M) - ht.free_mixture_norm(W)).max() < 0.05
+
+
+@pytest.mark.parametrize(
+    "bad, match",
+    [
+        (0.5, r"\bweights must have at least 1 dimension"),
+        ([0.5, -0.1], r"\bweights must be non-negative"),
+        ([0.7, 0.7], r"\bweights must sum to at most 1"),
+        ([np.nan, 0.1], r"\bweights must be finite"),
+        (["a"], r"\bweights must be a real numeric array"),
+    ],
+    ids=match_id,
+)
+def test_free_mixture_norm_bad_input(bad, match):
+    with pytest.raises((ValueError, TypeError), match=match):
+        ht.free_mixture_norm(bad)
+
+
+# ------------------------------------------------------------------------------ block_diagonal
+def test_block_diagonal_matches_scipy():
+    rng = np.random.default_rng(4)
+    blocks = [rng.standard_normal((3, m, m)) for m in (1, 2, 4)]
+    M = ht.block_diagonal(blocks)
+    assert M.shape == (3, 7, 7)
+    for s in range(3):
+        np.testing.assert_array_equal(M[s], block_diag(*(b[s] for b in blocks)))
+    # doubly-stochastic blocks: a reducible member of B_n with sigma_2 = 1 and the blocks' spectra
+    D = ht.block_diagonal([ht.random_dsm(3, rng=1), ht.random_dsm(4, rng=2)])
+    assert ht.is_doubly_stochastic(D) and ht.sigma2(D) == pytest.approx(1.0, abs=1e-9)
+
+
+@pytest.mark.parametrize(
+    "bad, match",
+    [
+        ([], r"\bblocks must be a non-empty sequence"),
+        (np.eye(2), r"\bblocks must be a non-empty sequence"),
+        ([np.eye(2), np.ones((2, 3))], r"\bblocks\[1\] must be square"),
+        ([np.eye(2), np.ones((2, 3, 3))], r"\bblocks must share their batch shape"),
+        ([np.full((2, 2), np.nan)], r"\bblocks\[0\] must be finite"),
+    ],
+    ids=match_id,
+)
+def test_block_diagonal_bad_input(bad, match):
+    with pytest.raises((ValueError, TypeError), match=match):
+        ht.block_diagonal(bad)

@@ -1,13 +1,14 @@
 """Tests of mHC's H_res model (homtrap._mhc) against independent transcriptions of the
 published algorithm: mHC §4.2 Eq. 9 (Xie et al., arXiv 2512.24880) and DeepSeek's reference
 ``sinkhorn_normalize_ref`` (deepseek-ai/TileKernels, tile_kernels/torch/mhc.py), which is
-written here in its own storage layout (comb = H_res transposed) and transposed at the end."""
+written here in its own storage layout (comb = H_res transposed) and transposed at the end; and the
+bias-only layer M_R with its homogenising range R_hom (prop-mhc-bias) against Sinkhorn and matrix powers."""
 
 import numpy as np
 import pytest
 
 import homtrap as ht
-from _helpers import naive_amax
+from _helpers import match_id, naive_amax
 
 EPS = np.finfo(float).eps
 
@@ -243,3 +244,58 @@ def test_amax_gain_is_a_named_tuple():
     assert type(g).__name__ == "AmaxGain" and g._fields == ("forward", "backward")
     assert tuple(g) == (g.forward, g.backward)
     assert float(g.forward) == pytest.approx(1.2) and float(g.backward) == pytest.approx(1.0)
+
+
+# ------------------------------------------------------------ the bias-only layer and R_hom
+@pytest.mark.parametrize("n", [1, 2, 4, 8])
+def test_mhc_bias_layer_is_the_sinkhorn_layer_of_the_bias(n):
+    for R in (0.01, 1.0, 5.0, 30.0):
+        M = ht.mhc_bias_layer(n, R)
+        np.testing.assert_allclose(M, ht.sinkhorn(R * np.eye(n), tol=1e-14), rtol=0, atol=1e-12)
+        # independent route: divide the rows of exp(R I) by their common sum e^R + n - 1
+        K = np.exp(R * np.eye(n))
+        np.testing.assert_allclose(M, K / K.sum(axis=1, keepdims=True), rtol=1e-13, atol=0)
+        if n >= 2:
+            s2 = (np.exp(R) - 1) / (np.exp(R) + n - 1)
+            assert np.linalg.svd(M, compute_uv=False)[1] == pytest.approx(s2, abs=1e-12)
+    # control: q = 1 / (e^R + n) (one off in the row sum) is rejected by the same comparison
+    q = 1 / (np.e + n)
+    assert not np.allclose((np.e - 1) * q * np.eye(n) + q, ht.mhc_bias_layer(n, 1.0), rtol=1e-13, atol=0)
+
+
+@pytest.mark.parametrize("n", [2, 4, 8])
+@pytest.mark.parametrize("depth", [1, 4, 64, 512])
+@pytest.mark.parametrize("target", [0.01, 0.3, 0.99])
+def test_mhc_homogenising_range_is_the_threshold(n, depth, target):
+    R = ht.mhc_homogenising_range(n, depth, target)
+
+    def d(r):  # ||M_r^L - J/n||_2 by matrix powers, not by the closed form
+        return np.linalg.norm(np.linalg.matrix_power(ht.mhc_bias_layer(n, r), depth) - 1 / n, 2)
+
+    assert d(R * (1 - 1e-6)) <= target < d(R * (1 + 1e-3))
+    # control: a threshold 1 % too large is rejected by the same test
+    assert not d(R * 1.01 * (1 - 1e-6)) <= target
+
+
+def test_mhc_homogenising_range_asymptotics():
+    for L in (10**3, 10**6):
+        assert abs(ht.mhc_homogenising_range(4, L, 0.01) - np.log(4 * L / np.log(100))) <= 10 / L
+
+
+@pytest.mark.parametrize(
+    "fn, kw, match",
+    [
+        ("mhc_bias_layer", dict(n=0, logit_range=1.0), r"\bn must be >= 1, got 0"),
+        ("mhc_bias_layer", dict(n=3, logit_range=0.0), r"\blogit_range must be > 0"),
+        ("mhc_bias_layer", dict(n=3, logit_range=np.inf), r"\blogit_range must be finite"),
+        ("mhc_bias_layer", dict(n=2.0, logit_range=1.0), r"\bn must be an integer"),
+        ("mhc_homogenising_range", dict(n=1, depth=4, target=0.1), r"\bn must be >= 2, got 1"),
+        ("mhc_homogenising_range", dict(n=4, depth=0, target=0.1), r"\bdepth must be >= 1, got 0"),
+        ("mhc_homogenising_range", dict(n=4, depth=4, target=1.0), r"\btarget must lie in the open interval \(0, 1\)"),
+        ("mhc_homogenising_range", dict(n=4, depth=4, target="x"), r"\btarget must be a real numeric array"),
+    ],
+    ids=match_id,
+)
+def test_bias_functions_bad_input(fn, kw, match):
+    with pytest.raises((ValueError, TypeError), match=match):
+        getattr(ht, fn)(**kw)

@@ -1,5 +1,6 @@
 """Tests of homtrap._residual (Part V): residual stacks against an explicit loop and the corrected
-Proposition 1, and the activations (relu, gelu) with their Lipschitz constants."""
+Proposition 1, the activations (relu, gelu) with their Lipschitz constants, and the stack's Jacobian
+residual_jacobian against finite differences."""
 
 import numpy as np
 import pytest
@@ -9,6 +10,7 @@ from scipy.optimize import minimize_scalar
 import homtrap
 from homtrap import __all__ as residual_all
 from homtrap import gelu_slope
+from _helpers import match_id
 
 
 def test_residual_stack_matches_loop_and_corrected_proposition():
@@ -108,3 +110,72 @@ def test_activations_secant_slopes(name):
     secant = np.diff(homtrap.ACTIVATIONS[name](grid)) / np.diff(grid)
     lip = homtrap.lipschitz_constant(name)
     assert np.abs(secant).max() <= lip + 1e-9 and np.abs(secant).max() >= lip - 1e-6
+
+
+# ------------------------------------------------------------------------- residual_jacobian
+def naive_stack_output(x0, layers, phi, W):
+    """x_L of x_{l+1} = x_l + W phi(M_l x_l), by an explicit loop (not homtrap.residual_stack)."""
+    x = np.array(x0, float)
+    for M in layers:
+        x = x + W @ phi(M @ x)
+    return x
+
+
+@pytest.mark.parametrize("name", ["relu", "tanh", "gelu"])
+@pytest.mark.parametrize("weight", ["scalar", "detail"])
+def test_residual_jacobian_matches_finite_differences(name, weight):
+    n, L = 6, 5
+    layers = ht.random_dsm(n, 1.0, size=L, rng=3)
+    x0 = np.random.default_rng(4).standard_normal(n) + 0.7
+    P = np.eye(n) - 1 / n
+    W = 2.0 * np.eye(n) if weight == "scalar" else 1 / n + 3.0 * P
+    bw = 2.0 if weight == "scalar" else W
+    phi = ht.ACTIVATIONS[name]
+    states = np.array([x0])
+    for M in layers:
+        states = np.vstack([states, states[-1] + W @ phi(M @ states[-1])])
+    J = ht.residual_jacobian(states, layers, name, branch_weight=bw)
+    h = 1e-6
+    fd = np.column_stack([(naive_stack_output(x0 + h * e, layers, phi, W)
+                           - naive_stack_output(x0 - h * e, layers, phi, W)) / (2 * h) for e in np.eye(n)])
+    np.testing.assert_allclose(J, fd, rtol=0, atol=1e-6 * np.abs(fd).max())
+    # control: the same factors I + W D_l M_l multiplied in the wrong order are rejected by the same test
+    slope = {"relu": lambda z: (z > 0).astype(float), "tanh": lambda z: 1 / np.cosh(z) ** 2, "gelu": gelu_slope}[name]
+    wrong = np.eye(n)
+    for M, x in zip(layers, states[:-1]):
+        wrong = wrong @ (np.eye(n) + W @ (slope(M @ x)[:, None] * M))
+    assert not np.allclose(wrong, fd, rtol=0, atol=1e-6 * np.abs(fd).max())
+
+
+def test_residual_jacobian_batches_and_matches_residual_stack():
+    layers = ht.random_dsm(4, 1.0, size=(3, 6), rng=1)  # three stacks of six layers
+    x0 = np.random.default_rng(2).standard_normal((3, 5, 4))  # five inputs per stack
+    tr = ht.residual_stack(x0, layers[:, None], "tanh", branch_gain=0.5)
+    J = ht.residual_jacobian(tr.states, layers[:, None], "tanh", branch_weight=0.5)
+    assert J.shape == (3, 5, 4, 4)
+    for s in range(3):
+        for b in range(5):
+            np.testing.assert_array_equal(J[s, b], ht.residual_jacobian(tr.states[s, b], layers[s], branch_weight=0.5))
+    # at x_0 = 0 with a tanh branch, D_l = I and the mean direction grows by (1 + alpha)^L
+    zero = ht.residual_stack(np.zeros(4), layers[0], "tanh", branch_gain=0.5)
+    J0 = ht.residual_jacobian(zero.states, layers[0], "tanh", branch_weight=0.5)
+    np.testing.assert_allclose(J0 @ np.ones(4), 1.5**6 * np.ones(4), rtol=1e-9)
+
+
+@pytest.mark.parametrize(
+    "kw, match",
+    [
+        (dict(states=np.zeros(4)), r"\bstates must have shape \(\.\.\., L \+ 1, n\)"),
+        (dict(layers=np.full((2, 4, 4), 0.25)), r"\blayers must have shape \(\.\.\., L, n, n\) = \(\.\.\., 3, 4, 4\)"),
+        (dict(activation="softplus"), r"\bactivation must be one of \['gelu', 'relu', 'tanh'\]"),
+        (dict(activation=np.tanh), r"\bactivation must be one of"),
+        (dict(branch_weight=np.ones(4)), r"\bbranch_weight must be a scalar or of shape \(4, 4\)"),
+        (dict(branch_weight=np.nan), r"\bbranch_weight must be finite"),
+        (dict(states=np.full((4, 4), np.inf)), r"\bstates must be finite"),
+    ],
+    ids=match_id,
+)
+def test_residual_jacobian_bad_input(kw, match):
+    args = dict(states=np.zeros((4, 4)), layers=np.full((3, 4, 4), 0.25), activation="tanh") | kw
+    with pytest.raises((ValueError, TypeError), match=match):
+        ht.residual_jacobian(args.pop("states"), args.pop("layers"), **args)

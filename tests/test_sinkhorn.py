@@ -1,4 +1,4 @@
-"""Tests for homtrap.sinkhorn / homtrap.sinkhorn_solve.
+"""Tests for homtrap.sinkhorn / homtrap.sinkhorn_solve / homtrap.sinkhorn_jacobian.
 
 Oracles: POT's entropic OT solver at moderate temperatures, the assignment problem
 (scipy.optimize.linear_sum_assignment) at low temperature, the first-order
@@ -19,7 +19,7 @@ from hypothesis import strategies as st
 from scipy.optimize import linear_sum_assignment
 
 import homtrap as ht
-from _helpers import log_temperatures, naive_centring_projector, perm_matrix
+from _helpers import log_temperatures, match_id, naive_centring_projector, naive_softmax, perm_matrix
 
 # numpy overflow/invalid warnings and ConvergenceWarning are RuntimeWarnings: none may escape.
 pytestmark = pytest.mark.filterwarnings("error::RuntimeWarning")
@@ -614,3 +614,74 @@ def test_worst_case_input_finishes():
     M = ht.sinkhorn(G, 1e-3)
     assert np.all(np.isfinite(M))
     assert float(np.max(ht.marginal_error(M))) <= 1e-10 + 1e-15
+
+
+# ------------------------------------------------------------------------- sinkhorn_jacobian
+def naive_sinkhorn_jacobian_fd(lam, h=1e-6):
+    """Central differences of the Sinkhorn projection, one logit at a time (J[:, q] = dM / dΛ_q)."""
+    n = lam.shape[-1]
+    cols = []
+    for q in range(n * n):
+        E = np.zeros(n * n)
+        E[q] = h
+        E = E.reshape(n, n)
+        cols.append(((ht.sinkhorn(lam + E, tol=1e-14) - ht.sinkhorn(lam - E, tol=1e-14)) / (2 * h)).ravel())
+    return np.array(cols).T
+
+
+@pytest.mark.parametrize("n, scale", [(2, 1.0), (3, 2.0), (4, 1.0), (5, 0.3)])
+def test_sinkhorn_jacobian_matches_finite_differences(n, scale):
+    lam = scale * ht.random_logits(n, rng=n)
+    J = ht.sinkhorn_jacobian(ht.sinkhorn(lam, tol=1e-14))
+    fd = naive_sinkhorn_jacobian_fd(lam)
+    np.testing.assert_allclose(J, fd, rtol=0, atol=1e-8)
+    # control: the Jacobian of the row softmax (Sinkhorn's first half-step) is rejected by the same test
+    h, cols = 1e-6, []
+    for q in range(n * n):
+        E = np.zeros(n * n)
+        E[q] = h
+        E = E.reshape(n, n)
+        cols.append(((naive_softmax(lam + E) - naive_softmax(lam - E)) / (2 * h)).ravel())
+    assert not np.allclose(J, np.array(cols).T, rtol=0, atol=1e-8)
+
+
+def test_sinkhorn_jacobian_properties_and_bound():
+    """Part 1-3 of prop-mhc-jacobian: dM has zero row and column sums, J is symmetric PSD, ||J|| <= n m_pi."""
+    lam = ht.random_logits(4, size=(3, 2), rng=1) * np.array([0.5, 3.0])[:, None, None]
+    M = ht.sinkhorn(lam, tol=1e-14)
+    J = ht.sinkhorn_jacobian(M)
+    assert J.shape == (3, 2, 16, 16)
+    np.testing.assert_allclose(J, J.swapaxes(-1, -2), rtol=0, atol=1e-10)
+    assert np.linalg.eigvalsh((J + J.swapaxes(-1, -2)) / 2).min() >= -1e-10
+    dM = J.reshape(3, 2, 4, 4, 16)  # dM[..., i, j, q]
+    np.testing.assert_allclose(dM.sum(axis=-2), 0, atol=1e-10)
+    np.testing.assert_allclose(dM.sum(axis=-3), 0, atol=1e-10)
+    norm = np.linalg.norm(J, 2, axis=(-2, -1))
+    assert np.all(norm <= 4 * ht.off_permutation_max(M) * (1 + 1e-9))
+    for k in np.ndindex(3, 2):  # the batch is the matrices one by one
+        np.testing.assert_array_equal(J[k], ht.sinkhorn_jacobian(M[k]))
+
+
+def test_sinkhorn_jacobian_at_the_barycentre_and_the_bias_layer():
+    for n in (2, 3, 5):
+        P = naive_centring_projector(n)
+        np.testing.assert_allclose(ht.sinkhorn_jacobian(np.full((n, n), 1 / n)), np.kron(P, P) / n, atol=1e-14)
+    # the 2 x 2 layer [[p, 1-p], [1-p, p]]: ||J|| = 2 p (1 - p) (the exercise of chapter 17)
+    for p in (0.1, 0.5, 0.9):
+        M = np.array([[p, 1 - p], [1 - p, p]])
+        assert np.linalg.norm(ht.sinkhorn_jacobian(M), 2) == pytest.approx(2 * p * (1 - p), rel=1e-12)
+
+
+@pytest.mark.parametrize(
+    "bad, match",
+    [
+        (np.array([[0.5, 0.5], [1.0, 0.0]]), r"\bM must have positive entries"),
+        (np.ones(3), r"\bM must have at least 2 dimensions"),
+        (np.full((2, 2), np.nan), r"\bM must be finite"),
+        (np.array([["a"]]), r"\bM must be a real numeric array"),
+    ],
+    ids=match_id,
+)
+def test_sinkhorn_jacobian_bad_input(bad, match):
+    with pytest.raises((ValueError, TypeError), match=match):
+        ht.sinkhorn_jacobian(bad)

@@ -1,11 +1,12 @@
 """Tests of homtrap._temperature, the temperature axis: sweeps of sigma_2, the first-order law,
-the T -> 0 limit (assignment permutation and gap) and the entropic objective."""
+the T -> 0 limit (assignment permutation and gap, the largest entry off the nearest permutation)
+and the entropic objective."""
 
 import numpy as np
 import pytest
 
 import homtrap as ht
-from _helpers import match_id
+from _helpers import match_id, perm_matrix
 
 
 def test_sweep_shapes_reproducibility_and_agreement_with_direct_computation():
@@ -222,3 +223,52 @@ def test_assignment_gap_matches_brute_force():
     assert ht.assignment_gap(np.zeros((3, 3))) == 0.0  # all assignments tie
 
 
+
+
+# ------------------------------------------------------------------------- off_permutation_max
+def naive_off_permutation_max(M):
+    """Brute force: the permutation maximising sum_i log M[i, pi(i)] over all n! permutations, then the
+    largest entry off it."""
+    from itertools import permutations
+
+    n = M.shape[0]
+    with np.errstate(divide="ignore"):
+        best = max(permutations(range(n)), key=lambda q: np.log(M[np.arange(n), list(q)]).sum())
+    off = np.ones((n, n), bool)
+    off[np.arange(n), list(best)] = False
+    return M[off].max()
+
+
+@pytest.mark.parametrize("T", [0.05, 0.3, 2.0])
+def test_off_permutation_max_matches_brute_force(T):
+    M = ht.random_dsm(5, T, size=6, rng=3)
+    got = ht.off_permutation_max(M)
+    assert got.shape == (6,)
+    for Mi, g in zip(M, got):
+        assert g == naive_off_permutation_max(Mi)
+    # control: the largest entry off the identity (not the nearest permutation) is rejected by the same test
+    off_id = np.where(np.eye(5, dtype=bool), -np.inf, M).max(axis=(-2, -1))
+    assert not np.array_equal(got, off_id)
+
+
+def test_off_permutation_max_of_a_permutation_and_at_the_barycentre():
+    perm = [2, 0, 3, 1]
+    assert ht.off_permutation_max(perm_matrix(perm)) == 0.0  # zero entries off the permutation
+    assert ht.off_permutation_max(np.full((3, 3), 1 / 3)) == pytest.approx(1 / 3, abs=1e-15)
+    assert np.ndim(ht.off_permutation_max(np.full((3, 3), 1 / 3))) == 0
+
+
+@pytest.mark.parametrize(
+    "bad, match",
+    [
+        (np.ones((1, 1)), r"\bM must be at least 2x2"),
+        (np.array([[0.5, -0.5], [0.5, 1.5]]), r"\bM must be entrywise non-negative"),
+        (np.array([[1.0, 1.0], [0.0, 0.0]]), r"\bM must have a permutation with positive entries"),
+        (np.full((2, 2), np.inf), r"\bM must be finite"),
+        (np.array([[True, False], [False, True]]), r"\bM must be a real numeric array"),
+    ],
+    ids=match_id,
+)
+def test_off_permutation_max_bad_input(bad, match):
+    with pytest.raises((ValueError, TypeError), match=match):
+        ht.off_permutation_max(bad)

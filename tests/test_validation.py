@@ -39,6 +39,8 @@ MATRIX_FUNCS = {
     "marginal_error": (lambda a: ht.marginal_error(a), "M"),
     "is_doubly_stochastic": (lambda a: ht.is_doubly_stochastic(a), "M"),
     "birkhoff_decomposition": (lambda a: ht.birkhoff_decomposition(a), "M"),
+    "sinkhorn_jacobian": (lambda a: ht.sinkhorn_jacobian(a), "M"),
+    "off_permutation_max": (lambda a: ht.off_permutation_max(a), "M"),
 }
 
 # functions taking a stack of vectors
