@@ -64,16 +64,36 @@
     return el.querySelector("mjx-container") !== null;
   }
 
-  // the book's stylesheet lets the browser skip off-screen sections (content-visibility: auto);
-  // asking for the rectangle of a formula inside one would lay that section out, so such a
-  // formula is "not near" without asking (where the browser can tell: checkVisibility)
+  // the book's stylesheet lets the browser skip off-screen sections (content-visibility: auto,
+  // homtrap.css). Asking for the rectangle of a formula inside a skipped section would lay that
+  // section out; the box of the outermost skipped section is laid out (at its remembered or
+  // guessed size), so a formula in a skipped section is near only if that box is near, and
+  // only then is its own rectangle asked for. (Before the first frame the browser has not yet
+  // decided which sections are on screen and reports them all as skipped.)
+  var SKIPPABLE = "article.bd-article section > section";
   var skipAware = typeof Element.prototype.checkVisibility === "function";
 
-  function near(el, margin) {
-    if (skipAware && !el.checkVisibility({contentVisibilityAuto: true})) return false;
-    if (!el.getClientRects().length) return false; // hidden (a collapsed dropdown)
+  function boxNear(el, margin) {
     var r = el.getBoundingClientRect();
     return r.bottom > -margin && r.top < window.innerHeight + margin;
+  }
+
+  function near(el, margin) {
+    if (skipAware && !el.checkVisibility({contentVisibilityAuto: true})) {
+      var sections = []; // the skippable sections around el, innermost first
+      for (var s = el.closest(SKIPPABLE); s; s = s.parentElement && s.parentElement.closest(SKIPPABLE)) {
+        sections.push(s);
+      }
+      for (var i = sections.length - 1; i >= 0; i--) { // the outermost one whose content is skipped
+        var head = sections[i].firstElementChild;
+        if (head && !head.checkVisibility({contentVisibilityAuto: true})) {
+          if (!boxNear(sections[i], margin)) return false;
+          break;
+        }
+      }
+    }
+    if (!el.getClientRects().length) return false; // hidden (a collapsed dropdown)
+    return boxNear(el, margin);
   }
 
   // a failed slice is reported on the console (the browser tests fail on console errors) and
