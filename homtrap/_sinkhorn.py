@@ -519,6 +519,10 @@ def sinkhorn(
     return res.matrix
 
 
+#: how far from 1 the line sums of sinkhorn_jacobian's M may be (the solver's default tol is far below)
+_JACOBIAN_MARGINAL_TOL = 1e-6
+
+
 def sinkhorn_jacobian(M: ArrayLike) -> NDArray[np.float64]:
     r"""The Jacobian of Sinkhorn's map :math:`\Lambda \mapsto M = S(\exp\Lambda)`, at its value ``M``.
 
@@ -555,7 +559,9 @@ def sinkhorn_jacobian(M: ArrayLike) -> NDArray[np.float64]:
     Raises
     ------
     ValueError
-        If ``M`` is not a stack of square matrices, holds NaN/inf, or has an entry ``<= 0``.
+        If ``M`` is not a stack of square matrices, holds NaN/inf, has an entry ``<= 0``, or a row
+        or column sum further than ``1e-6`` from one (the formula holds on the Birkhoff polytope
+        only; a truncated Sinkhorn output is not a value of :math:`S`).
     TypeError
         If ``M`` is not a real numeric array.
 
@@ -595,6 +601,10 @@ def sinkhorn_jacobian(M: ArrayLike) -> NDArray[np.float64]:
     if arr.min() <= 0:
         raise ValueError(f"M must have positive entries (a Sinkhorn matrix S(exp Λ)), got minimum {arr.min()}")
     n = arr.shape[-1]
+    defect = max(float(np.abs(arr.sum(axis=-1) - 1).max()), float(np.abs(arr.sum(axis=-2) - 1).max()))
+    if defect > _JACOBIAN_MARGINAL_TOL:  # the formula holds at doubly-stochastic M only
+        raise ValueError(f"M must be doubly stochastic (a Sinkhorn matrix S(exp Λ)): its row and column sums "
+                         f"differ from 1 by up to {defect:.3g} > {_JACOBIAN_MARGINAL_TOL:g}")
     flat = arr.reshape(-1, n, n)
     out = np.empty((flat.shape[0], n * n, n * n))
     for k, Mk in enumerate(flat):  # one matrix at a time, one basis direction at a time

@@ -679,9 +679,21 @@ def test_sinkhorn_jacobian_at_the_barycentre_and_the_bias_layer():
         (np.ones(3), r"\bM must have at least 2 dimensions"),
         (np.full((2, 2), np.nan), r"\bM must be finite"),
         (np.array([["a"]]), r"\bM must be a real numeric array"),
+        (np.array([[0.6, 0.5], [0.4, 0.5]]), r"\bM must be doubly stochastic.*differ from 1 by up to 0.1"),  # columns only
     ],
     ids=match_id,
 )
 def test_sinkhorn_jacobian_bad_input(bad, match):
     with pytest.raises((ValueError, TypeError), match=match):
         ht.sinkhorn_jacobian(bad)
+
+
+def test_sinkhorn_jacobian_refuses_a_truncated_sinkhorn_output():
+    """Two sweeps (mHC truncates at twenty) of strong logits leave row sums off by more than the
+    formula tolerates; the converged solve of the same logits is accepted."""
+    lam = 5.0 * np.random.default_rng(8).standard_normal((4, 4))
+    truncated = ht.truncated_sinkhorn(lam, sweeps=2)
+    assert np.abs(truncated.sum(axis=-1) - 1).max() > 1e-6
+    with pytest.raises(ValueError, match=r"\bM must be doubly stochastic"):
+        ht.sinkhorn_jacobian(truncated)
+    assert np.all(np.isfinite(ht.sinkhorn_jacobian(ht.sinkhorn(lam))))
