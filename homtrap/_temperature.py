@@ -31,6 +31,7 @@ __all__ = [
     "TemperatureSweep",
     "assignment_gap",
     "assignment_permutation",
+    "crossing_temperature",
     "entropic_objective",
     "first_order_sigma2",
     "off_permutation_max",
@@ -125,6 +126,79 @@ class TemperatureSweep:
         ((2,), (2, 2))
         """
         return np.quantile(self.sigma2, q, axis=1)
+
+
+def crossing_temperature(temperatures: ArrayLike, values: ArrayLike, level: float) -> float:
+    r"""The temperature at which a decreasing curve, sampled on a grid, crosses ``level``.
+
+    For samples :math:`m_i = m(T_i)` on an increasing grid :math:`T_1 < \dots < T_N`, the crossing
+    is the single index :math:`i` with :math:`m_i \ge \text{level} > m_{i+1}`, and the curve is
+    interpolated linearly in :math:`\log T` between :math:`T_i` and :math:`T_{i+1}`:
+
+    .. math::
+
+        T_\times = \exp\bigl(\log T_i + t\,(\log T_{i+1} - \log T_i)\bigr), \qquad
+        t = \frac{m_i - \text{level}}{m_i - m_{i+1}} \in [0, 1) .
+
+    Used for the half-way temperature of :math:`\mathbb E\sigma_2(M_T)` in
+    :doc:`/book/05_figure1` and for the frozen and trapped temperatures of
+    :doc:`/book/22_tradeoff_map`. A grid scaled by :math:`c` moves the crossing by :math:`c`.
+
+    Parameters
+    ----------
+    temperatures : array_like, shape (N,)
+        The grid :math:`T_i`: finite, ``> 0`` and strictly increasing, ``N >= 2``.
+    values : array_like, shape (N,)
+        The curve on the grid, finite.
+    level : float
+        The level to cross, finite.
+
+    Returns
+    -------
+    float
+        :math:`T_\times \in [T_i, T_{i+1})`.
+
+    Raises
+    ------
+    ValueError
+        If the grid is not finite, positive and strictly increasing, the shapes differ, or the
+        curve does not cross ``level`` downward exactly once on the grid (the crossing would be
+        ambiguous, or outside the grid).
+    TypeError
+        If an argument is not real.
+
+    Examples
+    --------
+    >>> import numpy as np, homtrap
+    >>> T = np.geomspace(0.1, 10.0, 21)
+    >>> m = 1 / (1 + T)  # crosses 1/2 at T = 1, a grid point
+    >>> round(homtrap.crossing_temperature(T, m, 0.5), 12)
+    1.0
+    >>> round(homtrap.crossing_temperature(T, -np.log(T), 0.0), 12)  # linear in log T: exact
+    1.0
+    >>> homtrap.crossing_temperature(T, m, 2.0)
+    Traceback (most recent call last):
+    ...
+    ValueError: values must cross level=2.0 downward exactly once on the grid, crossed 0 times
+    """
+    T = as_real_array(temperatures, "temperatures")
+    m = as_real_array(values, "values")
+    if T.ndim != 1 or T.size < 2:
+        raise ValueError(f"temperatures must be 1-D with at least 2 entries, got shape {T.shape}")
+    if m.shape != T.shape:
+        raise ValueError(f"values must have the shape of temperatures {T.shape}, got {m.shape}")
+    if np.any(T <= 0) or np.any(np.diff(T) <= 0):
+        raise ValueError("temperatures must be > 0 and strictly increasing")
+    lv = as_real_array(level, "level")
+    if lv.ndim != 0:
+        raise ValueError(f"level must be a scalar, got shape {lv.shape}")
+    lv = float(lv)
+    idx = np.flatnonzero((m[:-1] >= lv) & (m[1:] < lv))
+    if idx.size != 1:
+        raise ValueError(f"values must cross level={lv} downward exactly once on the grid, crossed {idx.size} times")
+    i = int(idx[0])
+    t = (m[i] - lv) / (m[i] - m[i + 1])
+    return float(np.exp(np.log(T[i]) + t * (np.log(T[i + 1]) - np.log(T[i]))))
 
 
 @renamed_arguments(trials="size")

@@ -272,3 +272,60 @@ def test_off_permutation_max_of_a_permutation_and_at_the_barycentre():
 def test_off_permutation_max_bad_input(bad, match):
     with pytest.raises((ValueError, TypeError), match=match):
         ht.off_permutation_max(bad)
+
+
+# ------------------------------------------------------------------------ crossing_temperature
+def naive_log_crossing(T, m, level):
+    """Bisection on the piecewise log-linear interpolant (an independent route to the crossing)."""
+    logT = np.log(T)
+    lo, hi = logT[0], logT[-1]
+    for _ in range(200):
+        mid = (lo + hi) / 2
+        if np.interp(mid, logT, m) >= level:
+            lo = mid
+        else:
+            hi = mid
+    return float(np.exp((lo + hi) / 2))
+
+
+def test_crossing_temperature_matches_bisection_and_scales_with_the_grid():
+    rng = np.random.default_rng(31)
+    T = np.geomspace(0.05, 20.0, 30)
+    for _ in range(20):
+        m = np.sort(rng.uniform(0, 1, T.size))[::-1]  # strictly decreasing a.s.
+        level = float(rng.uniform(m[-1] + 1e-3, m[0] - 1e-3))
+        got = ht.crossing_temperature(T, m, level)
+        assert got == pytest.approx(naive_log_crossing(T, m, level), rel=1e-12)
+        assert ht.crossing_temperature(3 * T, m, level) == pytest.approx(3 * got, rel=1e-12)
+    # control: interpolation linear in T (not log T) lands elsewhere, and the test sees it
+    m = 1 / (1 + T)
+    lin = float(np.interp(-0.3, -m, T))
+    assert abs(lin - naive_log_crossing(T, m, 0.3)) > 1e-4
+    assert ht.crossing_temperature(T, m, 0.3) == pytest.approx(naive_log_crossing(T, m, 0.3), rel=1e-12)
+
+
+def test_crossing_temperature_at_grid_points_and_exact_for_log_linear_curves():
+    T = np.geomspace(0.1, 10.0, 21)
+    assert ht.crossing_temperature(T, 1 / (1 + T), 0.5) == pytest.approx(1.0, rel=1e-14)
+    assert ht.crossing_temperature(T, 2.0 - 0.5 * np.log(T), 1.7) == pytest.approx(np.exp(0.6), rel=1e-13)
+
+
+@pytest.mark.parametrize(
+    "args, match",
+    [
+        ((np.array([1.0, 2.0, 3.0]), np.array([3.0, 2.0, 1.0]), 5.0), "values must cross level=5.0 downward exactly once.*0 times"),
+        ((np.array([1.0, 2.0, 3.0, 4.0]), np.array([2.0, 0.0, 2.0, 0.0]), 1.0), "values must cross.*2 times"),
+        ((np.array([1.0, 2.0, 3.0]), np.array([1.0, 2.0, 3.0]), 2.5), "values must cross.*0 times"),  # increasing
+        ((np.array([1.0, 3.0, 2.0]), np.array([3.0, 2.0, 1.0]), 1.5), "temperatures must be > 0 and strictly increasing"),
+        ((np.array([0.0, 1.0, 2.0]), np.array([3.0, 2.0, 1.0]), 1.5), "temperatures must be > 0"),
+        ((np.array([1.0, 2.0]), np.array([3.0, 2.0, 1.0]), 1.5), "values must have the shape of temperatures"),
+        ((np.array([1.0]), np.array([3.0]), 1.5), "temperatures must be 1-D with at least 2 entries"),
+        ((np.array([1.0, 2.0]), np.array([3.0, np.nan]), 1.5), "values"),
+        ((np.array([1.0, 2.0]), np.array([3.0, 1.0]), np.array([1.0, 2.0])), "level must be a scalar"),
+    ],
+)
+def test_crossing_temperature_bad_input(args, match):
+    with pytest.raises(ValueError, match=match):
+        ht.crossing_temperature(*args)
+    with pytest.raises(TypeError, match="level"):
+        ht.crossing_temperature(np.array([1.0, 2.0]), np.array([3.0, 1.0]), "1.0")
