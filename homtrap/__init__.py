@@ -110,6 +110,8 @@ from ._depth import (
     max_product_norm,
     power_distances,
     product_distances,
+    product_norm_bounds,
+    ProductNormBounds,
     realised_depth,
 )
 # the temperature axis: sweeps of sigma_2, the high- and low-temperature laws
@@ -207,6 +209,7 @@ __all__ = [
     "DIAGNOSE_DEFAULTS",
     "Diagnosis",
     "PlainSinkhornResult",
+    "ProductNormBounds",
     "ResidualTrajectory",
     "SinkhornResult",
     "TemperatureSweep",
@@ -273,6 +276,7 @@ __all__ = [
     "plain_sweeps_predicted",
     "power_distances",
     "product_distances",
+    "product_norm_bounds",
     "quantise",
     "random_bilinear_form",
     "random_birkhoff_mixture",

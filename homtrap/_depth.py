@@ -21,6 +21,8 @@ Used in Part III (:doc:`/book/07_contraction_across_layers`, :doc:`/book/08_effe
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
@@ -34,6 +36,8 @@ __all__ = [
     "max_product_norm",
     "power_distances",
     "product_distances",
+    "product_norm_bounds",
+    "ProductNormBounds",
     "realised_depth",
 ]
 
@@ -448,6 +452,90 @@ def max_product_norm(layers: ArrayLike) -> NDArray[np.float64] | np.float64:
     """
     A = _stack(layers)
     return _spectral_norm(partial_products(A)).max(axis=-1)
+
+
+class ProductNormBounds(NamedTuple):
+    r"""Two bounds on :math:`\|M_k \cdots M_1\|_2` for every :math:`k` (unpacks as ``schur, column``).
+
+    Attributes
+    ----------
+    schur : ndarray, shape (..., L)
+        The Schur-test bound :math:`\prod_{\ell \le k}\sqrt{\|M_\ell\|_1\|M_\ell\|_\infty}`.
+    column : ndarray, shape (..., L)
+        The column bound :math:`\sqrt{n}\,\prod_{\ell \le k}\|M_\ell\|_1`.
+
+    See Also
+    --------
+    product_norm_bounds : returns it.
+    """
+
+    schur: NDArray[np.float64]
+    column: NDArray[np.float64]
+
+
+def product_norm_bounds(layers: ArrayLike) -> ProductNormBounds:
+    r"""Bounds on the norms of the partial products of a stack of non-negative layers.
+
+    For a non-negative matrix, :math:`\|M\|_1` is its largest column sum and
+    :math:`\|M\|_\infty` its largest row sum. The Schur test
+    :math:`\|A\|_2 \le \sqrt{\|A\|_1\|A\|_\infty}` and the submultiplicativity of both norms give,
+    for :math:`P_k = M_k \cdots M_1`,
+
+    .. math::
+
+        \|P_k\|_2 \;\le\; \prod_{\ell \le k} \sqrt{\|M_\ell\|_1\,\|M_\ell\|_\infty}
+        \qquad\text{and}\qquad
+        \|P_k\|_2 \le \|P_k\|_F \le \sqrt{n}\,\|P_k\|_1 \le \sqrt{n}\prod_{\ell \le k}\|M_\ell\|_1 ,
+
+    the second because every column of the non-negative :math:`P_k` has Euclidean norm at most
+    its sum. For column-stochastic layers (truncated Sinkhorn ending on a column step) the second
+    is the cap :math:`\sqrt{n}` whatever the depth, attained by :math:`e_1\mathbf 1^\top`
+    (:prf:ref:`prop-nn-column-stochastic`, :prf:ref:`rem-schur-test`). Used in
+    :doc:`/book/09_non_normality`.
+
+    Parameters
+    ----------
+    layers : array_like, shape (..., L, n, n)
+        A stack of ``L >= 1`` real, finite, **non-negative** square matrices with ``n >= 2``, in
+        the order applied.
+
+    Returns
+    -------
+    ProductNormBounds
+        ``schur`` and ``column``, each of shape ``(..., L)``: the two bounds for
+        :math:`k = 1, \dots, L`.
+
+    Raises
+    ------
+    ValueError
+        If ``layers`` has fewer than 3 dimensions, is not square in its last two axes, has
+        ``n < 2``, holds NaN/inf or a negative entry (both bounds need non-negative layers).
+    TypeError
+        If ``layers`` is not a real numeric array.
+
+    See Also
+    --------
+    max_product_norm : The largest :math:`\|P_k\|_2` itself.
+    truncated_sinkhorn : Layers whose products these bounds control.
+
+    Examples
+    --------
+    >>> import numpy as np, homtrap
+    >>> G = homtrap.random_logits(4, size=8, rng=0)
+    >>> layers = homtrap.truncated_sinkhorn(G, 0.3, sweeps=1)
+    >>> b = homtrap.product_norm_bounds(layers)
+    >>> measured = float(homtrap.max_product_norm(layers))
+    >>> bool(measured <= b.schur.max() and measured <= b.column.max())
+    True
+    >>> round(float(b.column.max()), 9)  # column-stochastic layers: the cap sqrt(4)
+    2.0
+    """
+    A = _stack(layers)
+    if A.min() < 0:
+        raise ValueError(f"layers must be non-negative (the bounds use line sums as norms), got minimum {A.min():.3g}")
+    col = A.sum(axis=-2).max(axis=-1)  # ||M_l||_1
+    row = A.sum(axis=-1).max(axis=-1)  # ||M_l||_inf
+    return ProductNormBounds(np.sqrt(np.cumprod(col * row, axis=-1)), np.sqrt(A.shape[-1]) * np.cumprod(col, axis=-1))
 
 
 @renamed_arguments(eps="target")

@@ -225,6 +225,43 @@ def test_max_product_norm_is_one_for_exact_and_can_exceed_for_truncated():
     np.testing.assert_allclose(one_sweep.sum(axis=-2), 1.0, atol=1e-12)
 
 
+
+def test_product_norm_bounds_against_explicit_products():
+    """Both bounds hold for every partial product and equal their formulas computed by a plain loop;
+    the column bound is sqrt(n) for column-stochastic layers. Control: the bound without the
+    square root of the row norms (||P_k||_2 <= prod ||M_l||_1 alone) fails on the same stacks."""
+    G = ht.random_logits(8, size=(5, 6), rng=11)
+    layers = ht.truncated_sinkhorn(G, 0.1, sweeps=1)  # products amplify: norms above one
+    b = ht.product_norm_bounds(layers)
+    schur, column = b  # unpacks
+    assert schur.shape == column.shape == (5, 6)
+    violated = False
+    for s in range(5):
+        P = np.eye(8)
+        schur_k, col_k = 1.0, 1.0
+        for k in range(6):
+            M = layers[s, k]
+            P = M @ P
+            schur_k *= np.sqrt(np.abs(M).sum(axis=0).max() * np.abs(M).sum(axis=1).max())
+            col_k *= np.abs(M).sum(axis=0).max()
+            norm = np.linalg.norm(P, 2)
+            assert norm <= schur[s, k] * (1 + 1e-12) and norm <= column[s, k] * (1 + 1e-12)
+            assert schur[s, k] == pytest.approx(schur_k, rel=1e-12)
+            assert column[s, k] == pytest.approx(np.sqrt(8) * col_k, rel=1e-12)
+            violated |= norm > col_k * (1 + 1e-9)  # the control bound
+    assert violated
+    np.testing.assert_allclose(column, np.sqrt(8), rtol=1e-12)  # column-stochastic: the cap
+    cap = np.zeros((1, 4, 4))
+    cap[0, 0] = 1.0  # e_1 1^T attains the cap
+    assert np.linalg.norm(cap[0], 2) == pytest.approx(ht.product_norm_bounds(cap).column[0], rel=1e-15)
+
+
+def test_product_norm_bounds_refuse_negative_layers():
+    with pytest.raises(ValueError, match=r"layers must be non-negative"):
+        ht.product_norm_bounds(-np.ones((1, 3, 3)))
+    with pytest.raises(ValueError, match=r"layers must have shape \(\.\.\., L, n, n\) with a layer axis"):
+        ht.product_norm_bounds(np.ones((3, 3)))
+
 # ----------------------------------------------------- heterogeneous and high-temperature depths
 def test_effective_depth_product_brute_force():
     rng = np.random.default_rng(6)
