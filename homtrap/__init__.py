@@ -158,6 +158,7 @@ from ._numerics import (
 from ._residual import (
     ACTIVATIONS,
     ResidualTrajectory,
+    activation_increment,
     gelu,
     gelu_slope,
     lipschitz_constant,
@@ -215,6 +216,7 @@ __all__ = [
     "TemperatureSweep",
     "Verdict",
     "amax_gain",
+    "activation_increment",
     "amplitude_snr",
     "assignment_gap",
     "assignment_permutation",

@@ -179,3 +179,60 @@ def test_residual_jacobian_bad_input(kw, match):
     args = dict(states=np.zeros((4, 4)), layers=np.full((3, 4, 4), 0.25), activation="tanh") | kw
     with pytest.raises((ValueError, TypeError), match=match):
         ht.residual_jacobian(args.pop("states"), args.pop("layers"), **args)
+
+
+# ------------------------------------------------------------------------ activation_increment
+def independent_increment(name, m, z):
+    """phi(m + z) - phi(m) in extended precision (numpy.longdouble), plain difference."""
+    m, z = np.longdouble(m), np.longdouble(z)
+    phi = {"relu": lambda y: np.maximum(y, 0), "tanh": np.tanh,
+           "gelu": lambda y: 0.5 * y * (1 + np.tanh(np.sqrt(np.longdouble(2) / np.pi) * (y + np.longdouble(0.044715) * y**3)))}[name]
+    return float(phi(m + z) - phi(m))
+
+
+@pytest.mark.parametrize("name", ["relu", "tanh", "gelu"])
+def test_activation_increment_matches_the_difference(name):
+    rng = np.random.default_rng(41)
+    m = rng.normal(0, 3, 400)
+    z = rng.normal(0, 1, 400)
+    got = ht.activation_increment(name, m, z)
+    assert got.shape == (400,)
+    want = np.array([independent_increment(name, a, b) for a, b in zip(m, z)])
+    # relative accuracy, except for gelu at m < 0, where psi is small and accurate to the rounding
+    # of m and z (the formula subtracts terms of their size there); the oracle's own plain
+    # difference is accurate to its precision (80-bit on x86-64, only float64 on some platforms)
+    err = np.abs(got - want)
+    bound = (1e-12 * np.abs(want) + 8 * float(np.finfo(np.longdouble).eps) * (1 + np.abs(m) + np.abs(z))
+             + (8 * np.finfo(float).eps * (np.abs(m) + np.abs(z)) if name == "gelu" else 0.0))
+    assert np.all(err <= bound), (name, float((err / (bound + 1e-300)).max()))
+    direct = ht.ACTIVATIONS[name](m + z) - ht.ACTIVATIONS[name](m)
+    np.testing.assert_allclose(got, direct, rtol=1e-9, atol=1e-12)
+
+
+def test_activation_increment_keeps_the_digits_the_plain_difference_loses():
+    """Control: at m = 20, z = 1e-3 the plain tanh difference is 0 (both terms round to one), the
+    increment is z sech^2(m) to first order; for relu at m = 1e8 the plain difference is off by 1e-8."""
+    m, z = 20.0, 1e-3
+    assert np.tanh(m + z) - np.tanh(m) == 0.0
+    exact = np.sinh(z) / (np.cosh(m + z) * np.cosh(m))
+    assert ht.activation_increment("tanh", m, z) == pytest.approx(exact, rel=1e-14)
+    assert ht.activation_increment("tanh", m, z) == pytest.approx(z / np.cosh(m) ** 2, rel=2e-3)
+    assert abs(((1e8 + 1e-3) - 1e8) / 1e-3 - 1) > 1e-9  # the plain relu difference
+    assert ht.activation_increment("relu", 1e8, 1e-3) == 1e-3
+    # beyond cosh's range the plain difference is used, and is exact there
+    assert ht.activation_increment("tanh", 800.0, -800.0) == pytest.approx(-1.0, rel=1e-15)
+    assert ht.activation_increment("tanh", 800.0, 1.0) == 0.0
+
+
+def test_activation_increment_broadcasts_and_refuses_bad_input():
+    assert ht.activation_increment("gelu", np.zeros((3, 1)), np.ones(4)).shape == (3, 4)
+    assert np.ndim(ht.activation_increment("relu", 1.0, 2.0)) == 0
+    with pytest.raises(ValueError, match=r"activation must be one of \['gelu', 'relu', 'tanh'\], got 'elu'"):
+        ht.activation_increment("elu", 1.0, 2.0)
+    with pytest.raises(ValueError, match=r"\bz must be finite"):
+        ht.activation_increment("tanh", 1.0, np.nan)
+    with pytest.raises(TypeError, match=r"\bm must be real, got a complex array"):
+        ht.activation_increment("tanh", 1j, 1.0)
+    with pytest.raises(ValueError, match=r"m \+ z overflows"):
+        ht.activation_increment("gelu", 1e308, 1e308)
+    assert ht.activation_increment("relu", 1e308, 1e308) == 1e308  # exact: max(z, -m), no m + z needed
