@@ -196,7 +196,7 @@ from ._diagnose import (
     diagnose,
 )
 
-__version__ = "0.4.0"
+__version__ = "0.5.0"
 
 __all__ = [
     "__version__",
