@@ -20,6 +20,9 @@ changes it). A probe injected before any script of the page measures, from navig
   viewport every 100 ms, and waits until the last screen is typeset: a task that long is a
   freeze the reader feels while scrolling.
 
+One load of the first page, not counted, comes first: right after the browser starts, the
+first pages measured were up to ~0.5 s slower (the browser's own start-up work).
+
 Two variants of each page, loaded alternately in the same run so that both see the same
 machine (the comparison is the ratio, not the absolute seconds):
 
@@ -178,6 +181,9 @@ def run(site: Path, pages: list[str], variants: list[str], repeats: int, viewpor
         with sync_playwright() as p:
             browser = p.chromium.launch(executable_path=find_chromium(), args=CHROMIUM_ARGS)
             try:
+                # one load that is not counted: the first pages after the browser starts are
+                # slower by up to ~0.5 s (its own start-up work), which is not the page's
+                measure(browser, f"{base}{pages[0]}.html", variants[0], viewport, False)
                 for docname in pages:
                     runs = {v: [] for v in variants}
                     for _ in range(repeats):
