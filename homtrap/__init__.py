@@ -147,6 +147,7 @@ from ._concentration import (
     sphere_cap_probability,
     sphere_inner_product_law,
     theorem1_bound,
+    theorem1_min_dimension,
     theorem1_probability,
 )
 # low-precision formats
@@ -311,6 +312,7 @@ __all__ = [
     "sphere_cap_probability",
     "sphere_inner_product_law",
     "theorem1_bound",
+    "theorem1_min_dimension",
     "theorem1_probability",
     "truncated_sinkhorn",
     "truncated_sinkhorn_path",

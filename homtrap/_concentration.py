@@ -14,6 +14,7 @@ in :doc:`/book/19_next_checks`, :doc:`/book/20_open_questions` and :doc:`/book/2
 
 from __future__ import annotations
 
+import numbers
 from typing import NamedTuple
 
 import numpy as np
@@ -30,6 +31,7 @@ __all__ = [
     "sphere_cap_probability",
     "sphere_inner_product_law",
     "theorem1_bound",
+    "theorem1_min_dimension",
     "theorem1_probability",
 ]
 
@@ -159,6 +161,90 @@ def theorem1_probability(n: int, x: ArrayLike, deviation: ArrayLike) -> NDArray[
     if np.any(n - 1 < 64 * xx / 9):
         raise ValueError(f"Theorem 1 needs n - 1 >= 64 x / 9; with n = {n} that is x <= {9 * (n - 1) / 64:.4g}")
     return (1 - 2 * np.exp(-xx) - 2 * np.exp(-(n - 1) * e**2 / 2))[()]
+
+
+def _theorem1_certifies(n: int, gamma: float, level: float, failure: float) -> bool:
+    # Theorem 1 at dimension n with the best admissible x (largest allowed, rounding-safe) and
+    # deviation = level - 8 gamma: is P(|<u, v>| <= level) >= 1 - failure certified?
+    x = 9 * (n - 1) / 64 * (1 - 1e-12)
+    return float(theorem1_probability(n, x, level - 8 * gamma)) >= 1 - failure
+
+
+def theorem1_min_dimension(gamma: float, level: float, failure: float = 0.05) -> float:
+    r"""The smallest dimension :math:`n` at which Theorem 1 certifies :math:`|\langle u, v\rangle| \le` ``level``.
+
+    Theorem 1 (:prf:ref:`thm-orthogonal-collapse`) gives, for :math:`n - 1 \ge 64x/9`,
+    :math:`P(|\langle u, v\rangle| \le \varepsilon + 8\gamma) \ge 1 - 2e^{-x} - 2e^{-(n-1)\varepsilon^2/2}`.
+    For a target level :math:`\tau` put :math:`\varepsilon = \tau - 8\gamma` and take the largest
+    admissible :math:`x = 9(n-1)/64`; the bound then increases with :math:`n`, and this is the
+    smallest :math:`n` with
+
+    .. math::
+
+        1 - 2e^{-9(n-1)/64} - 2e^{-(n-1)(\tau - 8\gamma)^2/2} \;\ge\; 1 - \delta ,
+
+    found by doubling and bisection, which is exact because the failure bound decreases strictly
+    in :math:`n` (:prf:ref:`prop-oq-nthm`, where it is written :math:`n_{\mathrm{thm}}(\gamma, \tau)`).
+    It is :math:`\infty` when :math:`\tau \le 8\gamma`: the theorem then certifies nothing at any
+    :math:`n`. How conservative it is against the true law is measured in
+    :doc:`/book/20_open_questions`.
+
+    Parameters
+    ----------
+    gamma : float
+        Amplitude SNR :math:`\gamma \ge 0` (:func:`amplitude_snr`).
+    level : float
+        The level :math:`\tau \in (0, 1)` that :math:`|\langle u, v\rangle|` must not exceed.
+    failure : float, default 0.05
+        The allowed failure probability :math:`\delta \in (0, 1)`.
+
+    Returns
+    -------
+    float
+        The smallest such :math:`n \ge 2` (an integer value), or ``inf``.
+
+    Raises
+    ------
+    ValueError
+        If ``gamma`` is negative or not finite, or ``level`` or ``failure`` is not in (0, 1).
+    TypeError
+        If an argument is not a real number.
+
+    See Also
+    --------
+    theorem1_probability : the bound evaluated here.
+    theorem1_bound : the level :math:`\varepsilon + 8\gamma` for a given deviation.
+
+    Examples
+    --------
+    >>> import homtrap
+    >>> n = homtrap.theorem1_min_dimension(0.0, 0.3)  # pure noise: |<u, v>| <= 0.3 w.p. 95 %
+    >>> n
+    83.0
+    >>> x = 9 * (n - 2) / 64  # one dimension less is not enough
+    >>> bool(homtrap.theorem1_probability(int(n) - 1, x, 0.3) < 0.95)
+    True
+    >>> homtrap.theorem1_min_dimension(0.05, 0.3)  # 8 gamma > level: never
+    inf
+    """
+    for name, value in (("gamma", gamma), ("level", level), ("failure", failure)):
+        if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
+            raise TypeError(f"{name} must be a real number, got {type(value).__name__}")
+    g, tau, delta = float(gamma), float(level), float(failure)
+    if not np.isfinite(g) or g < 0:
+        raise ValueError(f"gamma must be finite and >= 0, got {g}")
+    for name, value in (("level", tau), ("failure", delta)):
+        if not 0 < value < 1:
+            raise ValueError(f"{name} must lie in (0, 1), got {value}")
+    if tau - 8 * g <= 0:
+        return float("inf")
+    lo, hi = 2, 4
+    while not _theorem1_certifies(hi, g, tau, delta):
+        lo, hi = hi, 2 * hi
+    while hi - lo > 1:  # certified at hi, not at lo
+        mid = (lo + hi) // 2
+        lo, hi = (lo, mid) if _theorem1_certifies(mid, g, tau, delta) else (mid, hi)
+    return float(hi)
 
 
 class Chi2TailBounds(NamedTuple):

@@ -160,3 +160,33 @@ def test_infinite_when_delta_at_least_one_and_order_sqrt_x_over_k():
 def test_validation(args, exc, match):
     with pytest.raises(exc, match=match):
         cosine_concentration_radius(*args)
+
+
+# ---------------------------------------------------------------------- theorem1_min_dimension
+def naive_certified(n, gamma, tau, delta):
+    """Theorem 1's bound at n, written out from the statement (x at its largest admissible value)."""
+    x = 9 * (n - 1) / 64 * (1 - 1e-12)
+    return 1 - 2 * np.exp(-x) - 2 * np.exp(-(n - 1) * (tau - 8 * gamma) ** 2 / 2) >= 1 - delta
+
+
+@pytest.mark.parametrize("gamma, tau, delta", [(0.0, 0.1, 0.05), (0.0, 0.3, 0.05), (0.01, 0.5, 0.01), (0.03, 0.3, 0.2), (0.0, 0.9, 0.5)])
+def test_theorem1_min_dimension_is_the_smallest_certified_n(gamma, tau, delta):
+    n = ht.theorem1_min_dimension(gamma, tau, delta)
+    assert n == int(n) and n >= 6  # 1 - 2 e^{-x} >= 1 - delta needs x >= log 2 at least
+    assert naive_certified(int(n), gamma, tau, delta) and not naive_certified(int(n) - 1, gamma, tau, delta)
+    # monotone in n beyond it (so "smallest" is well defined), checked on a stretch
+    assert all(naive_certified(m, gamma, tau, delta) for m in range(int(n), int(n) + 200))
+    # control: a smaller level or failure probability needs a larger n
+    assert ht.theorem1_min_dimension(gamma, tau / 2, delta) > n
+    assert ht.theorem1_min_dimension(gamma, tau, delta / 2) >= n
+
+
+def test_theorem1_min_dimension_infinite_without_room_and_bad_input():
+    assert ht.theorem1_min_dimension(0.05, 0.4) == np.inf  # 8 gamma = level
+    assert ht.theorem1_min_dimension(0.1, 0.3) == np.inf
+    for args, match in [((-0.1, 0.3), r"gamma must be finite and >= 0"), ((0.0, 1.0), r"level must lie in \(0, 1\)"),
+                        ((0.0, 0.3, 0.0), r"failure must lie in \(0, 1\)"), ((np.nan, 0.3), r"gamma must be finite")]:
+        with pytest.raises(ValueError, match=match):
+            ht.theorem1_min_dimension(*args)
+    with pytest.raises(TypeError, match=r"level must be a real number"):
+        ht.theorem1_min_dimension(0.0, "0.3")
