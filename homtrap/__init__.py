@@ -129,7 +129,9 @@ from ._temperature import (
 )
 # LayerNorm and the SNR of the detail it normalises
 from ._layernorm import (
+    GainCosineVariance,
     amplitude_snr,
+    gain_cosine_variance,
     layer_norm,
     ln_direction_mean,
     mean_ln_cosine,
@@ -210,6 +212,7 @@ __all__ = [
     "ConvergenceWarning",
     "DIAGNOSE_DEFAULTS",
     "Diagnosis",
+    "GainCosineVariance",
     "PlainSinkhornResult",
     "ProductNormBounds",
     "ResidualTrajectory",
@@ -250,6 +253,7 @@ __all__ = [
     "entropy",
     "first_order_sigma2",
     "free_mixture_norm",
+    "gain_cosine_variance",
     "gelu",
     "gelu_slope",
     "gram_laplacian",

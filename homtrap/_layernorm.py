@@ -15,14 +15,19 @@ Used in Part IV (:doc:`/book/11_theorem1`, :doc:`/book/12_figure2`,
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
-from scipy import special
+from scipy import integrate, special
 
+from ._detail import centring_projector
 from ._validation import as_generator, as_real_array, as_vector_stack, check_int, check_positive_scalar, renamed_arguments
 
 __all__ = [
+    "GainCosineVariance",
     "amplitude_snr",
+    "gain_cosine_variance",
     "layer_norm",
     "ln_direction_mean",
     "mean_ln_cosine",
@@ -185,6 +190,90 @@ def layer_norm(
             raise ValueError(f"{name} must broadcast against y of shape {y.shape}, got shape {p.shape}") from None
         out = out * p if name == "weight" else out + p
     return out
+
+
+class GainCosineVariance(NamedTuple):
+    r"""The exact law of :math:`C_g = \cos(D_g u, D_g v)` for pure noise (unpacks as ``variance, r, eigenvalues``).
+
+    Attributes
+    ----------
+    variance : float
+        :math:`\operatorname{Var} C_g = \sum_i r_i^2`; :math:`1/\text{variance}` is the effective
+        dimension :math:`k_{\mathrm{eff}}`.
+    r : ndarray, shape (n - 1,)
+        The weights :math:`r_i` of the nonzero eigenvalues; :math:`\sum_i r_i = 1`.
+    eigenvalues : ndarray, shape (n - 1,)
+        The nonzero eigenvalues :math:`\lambda_i` of :math:`D_g P D_g`, ascending.
+
+    See Also
+    --------
+    gain_cosine_variance : returns it.
+    """
+
+    variance: float
+    r: NDArray[np.float64]
+    eigenvalues: NDArray[np.float64]
+
+
+def gain_cosine_variance(weight: ArrayLike) -> GainCosineVariance:
+    r"""Exact variance of the cosine of two pure-noise LayerNorm outputs after a gain.
+
+    For :math:`u, v` independent and uniform on the unit sphere of :math:`V_\perp` and a gain
+    (LayerNorm's weight) :math:`g` with no zero entry, :math:`C_g = \cos(D_g u, D_g v)` has
+    :math:`\mathbb E C_g = 0` and (:prf:ref:`prop-gain-pure-noise`)
+
+    .. math::
+
+        \operatorname{Var} C_g = \sum_i r_i^2 \ge \frac{1}{n-1}, \qquad
+        r_i = \int_0^\infty \frac{\lambda_i}{1 + 2t\lambda_i} \prod_j (1 + 2t\lambda_j)^{-1/2}\, dt ,
+
+    with :math:`\lambda_i` the eigenvalues of :math:`D_g P D_g` and :math:`\sum_i r_i = 1`; equality
+    holds exactly for gains of constant modulus. Used in :doc:`/book/13_affine_layernorm`.
+
+    Parameters
+    ----------
+    weight : array_like, shape (n,)
+        The gain :math:`g`, real, finite, no zero entry, ``n >= 3``.
+
+    Returns
+    -------
+    GainCosineVariance
+        ``variance``, the weights ``r`` and the ``eigenvalues`` (the zero eigenvalue, with
+        eigenvector :math:`D_g^{-1}\mathbf 1`, is dropped: its weight is 0).
+
+    Raises
+    ------
+    ValueError
+        If ``weight`` is not 1-D with ``n >= 3`` entries, holds NaN/inf or a zero.
+    TypeError
+        If ``weight`` is not real.
+
+    Notes
+    -----
+    The integrals are evaluated together by ``scipy.integrate.quad_vec`` (absolute tolerance
+    ``1e-14``, relative ``1e-10``); eigenvalues below ``1e-12`` times the largest count as zero.
+
+    Examples
+    --------
+    >>> import numpy as np, homtrap
+    >>> res = homtrap.gain_cosine_variance(np.full(9, 1.7))  # a constant gain changes nothing
+    >>> round(res.variance * 8, 9), round(float(res.r.sum()), 9)
+    (1.0, 1.0)
+    >>> g = np.ones(9); g[:3] = 10.0  # a spiky gain widens the law: fewer effective dimensions
+    >>> bool(1 / homtrap.gain_cosine_variance(g).variance < 8)
+    True
+    """
+    g = as_real_array(weight, "weight")
+    if g.ndim != 1 or g.size < 3:
+        raise ValueError(f"weight must be 1-D with at least 3 entries, got shape {g.shape}")
+    if np.any(g == 0):
+        raise ValueError("weight must have no zero entry (D_g must be invertible)")
+    P = centring_projector(g.size)
+    lam = np.linalg.eigvalsh(np.diag(g) @ P @ np.diag(g))
+    lam = lam[lam > 1e-12 * lam.max()]  # the zero eigenvalue contributes r = 0
+    integrand = lambda t: lam / (1 + 2 * t * lam) * np.exp(-0.5 * np.log1p(2 * t * lam).sum())  # noqa: E731
+    r, _ = integrate.quad_vec(integrand, 0, np.inf, epsabs=1e-14, epsrel=1e-10)
+    return GainCosineVariance(float((r**2).sum()), r, lam)
 
 
 @renamed_arguments(s="signal", s_prime="signal_prime")

@@ -309,3 +309,39 @@ def test_expansion_errors_are_order_1_over_k_and_1_over_k2():
 def test_validation(call, exc, match):
     with pytest.raises(exc, match=match):
         call()
+
+
+# ------------------------------------------------------------------------ gain_cosine_variance
+def test_gain_cosine_variance_matches_monte_carlo_and_the_bound():
+    """Var C_g against 40,000 pairs of uniform detail directions; sum r_i = 1; the bound 1/(n-1)
+    with equality for a constant gain. Control: the plain law's 1/(n-1) is rejected for a spiky gain."""
+    rng = np.random.default_rng(17)
+    n = 12
+    g = np.ones(n)
+    g[:3] = 8.0
+    res = ht.gain_cosine_variance(g)
+    variance, r, lam = res  # unpacks
+    assert r.shape == lam.shape == (n - 1,) and abs(r.sum() - 1) <= 1e-8 and np.all(np.diff(lam) >= 0)
+    assert variance == pytest.approx((r**2).sum(), rel=1e-15)
+    u = ht.normalise_detail(rng.standard_normal((40_000, n)))
+    v = ht.normalise_detail(rng.standard_normal((40_000, n)))
+    c = ht.cosine(u * g, v * g)
+    se = np.sqrt(((c**2 - (c**2).mean()) ** 2).mean() / c.size)
+    assert abs((c**2).mean() - variance) <= 4 * se
+    assert abs((c**2).mean() - 1 / (n - 1)) > 4 * se  # control: the gain-free variance is rejected
+    const = ht.gain_cosine_variance(np.full(n, -2.5))
+    assert const.variance == pytest.approx(1 / (n - 1), rel=1e-9) and variance > 1.2 / (n - 1)
+
+
+@pytest.mark.parametrize(
+    "bad, match",
+    [
+        (np.ones(2), r"weight must be 1-D with at least 3 entries"),
+        (np.ones((3, 3)), r"weight must be 1-D with at least 3 entries"),
+        (np.array([1.0, 0.0, 2.0]), r"weight must have no zero entry"),
+        (np.array([1.0, np.inf, 2.0]), r"weight must be finite"),
+    ],
+)
+def test_gain_cosine_variance_bad_input(bad, match):
+    with pytest.raises(ValueError, match=match):
+        ht.gain_cosine_variance(bad)
