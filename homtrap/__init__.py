@@ -167,7 +167,9 @@ from ._residual import (
     lipschitz_constant,
     relu,
     residual_jacobian,
+    residual_split_stack,
     residual_stack,
+    SplitTrajectory,
 )
 # mHC's residual mixing layer (architecture case study)
 from ._mhc import (
@@ -217,6 +219,7 @@ __all__ = [
     "ProductNormBounds",
     "ResidualTrajectory",
     "SinkhornResult",
+    "SplitTrajectory",
     "TemperatureSweep",
     "Verdict",
     "amax_gain",
@@ -296,6 +299,7 @@ __all__ = [
     "reduced_ln_cosines",
     "relu",
     "residual_jacobian",
+    "residual_split_stack",
     "residual_stack",
     "rounding_noise",
     "scaled_power_norms",

@@ -18,6 +18,7 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 from scipy.special import expit
 
+from ._detail import detail
 from ._validation import as_real_array, as_square_stack, as_vector_stack, renamed_arguments
 
 __all__ = [
@@ -29,7 +30,9 @@ __all__ = [
     "lipschitz_constant",
     "relu",
     "residual_jacobian",
+    "residual_split_stack",
     "residual_stack",
+    "SplitTrajectory",
 ]
 
 Activation = Callable[[NDArray[np.float64]], NDArray[np.float64]]
@@ -464,6 +467,149 @@ _SLOPES: dict[str, Activation] = {
     "tanh": lambda z: 1 - np.tanh(z) ** 2,
     "gelu": gelu_slope,
 }
+
+
+@dataclass(frozen=True)
+class SplitTrajectory:
+    r"""A residual stack in mean-detail coordinates, as returned by :func:`residual_split_stack`.
+
+    With :math:`x_\ell = m_\ell\mathbf 1 + d_\ell`, :math:`d_\ell \in V_\perp`:
+
+    Attributes
+    ----------
+    means : ndarray, shape (..., B, L + 1)
+        :math:`m_0, \dots, m_L`.
+    details : ndarray, shape (..., B, L + 1, n)
+        :math:`d_0, \dots, d_L`.
+    branch_detail_norms : ndarray, shape (..., B, L)
+        :math:`\|M_\ell d_\ell\|`, the detail the branch sees.
+    update_ratios : ndarray, shape (..., B, L)
+        :math:`\|\varphi(M_\ell x_\ell)\| / \|x_\ell\|`, the relative size of the update.
+
+    See Also
+    --------
+    residual_split_stack : returns it.
+    """
+
+    means: NDArray[np.float64]
+    details: NDArray[np.float64]
+    branch_detail_norms: NDArray[np.float64]
+    update_ratios: NDArray[np.float64]
+
+
+def residual_split_stack(activation: str, means: ArrayLike, details: ArrayLike, layers: ArrayLike) -> SplitTrajectory:
+    r"""The stack :math:`x_{\ell+1} = x_\ell + \varphi(M_\ell x_\ell)`, computed in mean-detail coordinates.
+
+    For doubly-stochastic :math:`M_\ell` and :math:`x_\ell = m_\ell\mathbf 1 + d_\ell` with
+    :math:`d_\ell \in V_\perp`, the branch sees :math:`M_\ell x_\ell = m_\ell\mathbf 1 + z_\ell`,
+    :math:`z_\ell = M_\ell d_\ell \in V_\perp`, and with :math:`\psi_\ell = \varphi(m_\ell\mathbf 1 + z_\ell)
+    - \varphi(m_\ell)\mathbf 1` (:func:`activation_increment`, entrywise, without cancellation)
+
+    .. math::
+
+        m_{\ell+1} = m_\ell + \varphi(m_\ell) + \overline{\psi_\ell}, \qquad
+        d_{\ell+1} = d_\ell + \psi_\ell - \overline{\psi_\ell}\,\mathbf 1
+
+    (:doc:`/book/15_identity_stagnation`, eq. ``eq-stag-split``). Unlike
+    :func:`residual_stack`, which adds :math:`\varphi(M_\ell x_\ell)` to :math:`x_\ell` directly,
+    it keeps the detail's digits when the mean grows large, as it does under ReLU and GELU.
+
+    Parameters
+    ----------
+    activation : {"relu", "tanh", "gelu"}
+        The activation :math:`\varphi`.
+    means : array_like, shape (..., B)
+        The means :math:`m_0` of ``B`` inputs.
+    details : array_like, shape (..., B, n)
+        Their details :math:`d_0 \in V_\perp` (zero mean; :func:`detail` makes one).
+    layers : array_like, shape (..., L, n, n)
+        Doubly-stochastic layers in the order applied; their leading axes broadcast with those
+        of ``means`` (every input of a batch goes through the same stack).
+
+    Returns
+    -------
+    SplitTrajectory
+
+    Raises
+    ------
+    ValueError
+        If ``activation`` is not one of the names above; an argument holds NaN/inf; the shapes
+        do not match; a detail has a nonzero mean or a layer is not doubly stochastic (the split
+        is exact only then), both to ``1e-8``; or the stack overflows.
+    TypeError
+        If an argument is not real.
+
+    See Also
+    --------
+    residual_stack : the same stack in the plain coordinates, any branch gain.
+
+    Examples
+    --------
+    Under ReLU a large mean dwarfs the detail; the split keeps it, the plain sum loses it:
+
+    >>> import numpy as np, homtrap
+    >>> layers = homtrap.random_dsm(4, 1.0, size=60, rng=0)
+    >>> d0 = homtrap.detail(np.array([[1.0, -2.0, 0.5, 0.5]]))
+    >>> tr = homtrap.residual_split_stack("relu", np.array([1.0]), d0, layers)
+    >>> tr.means.shape, tr.details.shape
+    ((1, 61), (1, 61, 4))
+    >>> bool(tr.means[0, -1] > 1e17)  # the mean doubles every layer
+    True
+    >>> plain = homtrap.residual_stack(1.0 + d0, layers, "relu").states[0]
+    >>> def rel_err(L):  # the plain sum's detail against the split's, at depth L
+    ...     return np.linalg.norm(homtrap.detail(plain[L]) - tr.details[0, L]) / np.linalg.norm(tr.details[0, L])
+    >>> bool(rel_err(10) < 1e-9), bool(rel_err(60) > 1)  # agree while the mean is small, not at 1e18
+    (True, True)
+    """
+    if not isinstance(activation, str) or activation not in ("relu", "tanh", "gelu"):
+        raise ValueError(f"activation must be one of ['gelu', 'relu', 'tanh'], got {activation!r}")
+    m = np.array(as_real_array(means, "means"), float)
+    d = np.array(as_real_array(details, "details"), float)
+    A = as_square_stack(layers, "layers", min_n=2)
+    if A.ndim < 3:
+        raise ValueError(f"layers must have shape (..., L, n, n) with a layer axis, got shape {A.shape}")
+    n = A.shape[-1]
+    if m.ndim < 1:
+        raise ValueError("means must have at least one axis (the B inputs), got a scalar")
+    if d.shape != m.shape + (n,):
+        raise ValueError(f"details must have shape means.shape + (n,) = {m.shape + (n,)}, got {d.shape}")
+    try:
+        batch = np.broadcast_shapes(A.shape[:-3], m.shape[:-1])
+    except ValueError:
+        batch = None
+    if batch != m.shape[:-1]:
+        raise ValueError(f"the leading axes of layers {A.shape[:-3]} must broadcast to those of means "
+                         f"without the input axis, {m.shape[:-1]}")
+    if np.any(np.abs(d.mean(axis=-1)) > 1e-8 * (1 + np.linalg.norm(d, axis=-1))):
+        raise ValueError("details must have zero mean (lie in V_perp); pass homtrap.detail(d)")
+    if A.min() < -1e-8 or np.abs(A.sum(axis=-1) - 1).max() > 1e-8 or np.abs(A.sum(axis=-2) - 1).max() > 1e-8:
+        raise ValueError("layers must be doubly stochastic (to 1e-8): the mean-detail split is exact only then")
+    phi = ACTIVATIONS[activation]
+    means_out, details_out, z_norms, full_ratio = [m], [d], [], []
+    for ell in range(A.shape[-3]):
+        z = detail(np.matmul(d, A[..., ell, :, :].swapaxes(-1, -2)))  # rows of M_l d
+        psi = activation_increment(activation, m[..., None], z)
+        mean_branch = phi(m) + psi.mean(axis=-1)
+        upd = psi - psi.mean(axis=-1, keepdims=True)
+        with np.errstate(over="ignore", invalid="ignore"):
+            state_norm = np.sqrt(n * m**2 + np.sum(d**2, axis=-1))
+            ratio = np.sqrt(n * mean_branch**2 + np.sum(upd**2, axis=-1)) / state_norm
+            huge = ~np.isfinite(ratio)
+            if np.any(huge):  # squares beyond float range (|m| > 1e154): the same ratio, rescaled
+                sc = np.maximum(np.abs(m), np.abs(mean_branch))[..., None]
+                num = np.linalg.norm(np.concatenate([np.sqrt(n) * mean_branch[..., None], upd], axis=-1) / sc, axis=-1)
+                den = np.linalg.norm(np.concatenate([np.sqrt(n) * m[..., None], d], axis=-1) / sc, axis=-1)
+                ratio = np.where(huge, num / den, ratio)
+        full_ratio.append(ratio)
+        z_norms.append(np.linalg.norm(z, axis=-1))
+        with np.errstate(over="ignore", invalid="ignore"):
+            m, d = m + mean_branch, d + upd
+        if not (np.all(np.isfinite(m)) and np.all(np.isfinite(d))):
+            raise ValueError(f"the stack overflows at layer {ell + 1}")
+        means_out.append(m)
+        details_out.append(d)
+    return SplitTrajectory(np.stack(means_out, axis=-1), np.stack(details_out, axis=-2),
+                           np.stack(z_norms, axis=-1), np.stack(full_ratio, axis=-1))
 
 
 def residual_jacobian(

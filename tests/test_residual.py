@@ -236,3 +236,70 @@ def test_activation_increment_broadcasts_and_refuses_bad_input():
     with pytest.raises(ValueError, match=r"m \+ z overflows"):
         ht.activation_increment("gelu", 1e308, 1e308)
     assert ht.activation_increment("relu", 1e308, 1e308) == 1e308  # exact: max(z, -m), no m + z needed
+
+
+# ------------------------------------------------------------------------ residual_split_stack
+@pytest.mark.parametrize("name", ["relu", "tanh", "gelu"])
+def test_residual_split_stack_agrees_with_the_plain_stack_while_the_mean_is_moderate(name):
+    """m 1 + d against residual_stack's states (the plain sum), over 8 layers where little cancels;
+    update ratios and branch detail norms against their definitions. Control: a split that forgets
+    the branch's mean part (m_{l+1} = m_l + phi(m_l)) is off by far more than the tolerance."""
+    rng = np.random.default_rng(23)
+    n, S, B, L = 6, 3, 5, 8  # relu at most doubles the mean per layer: the plain sum keeps ~13 digits
+    layers = ht.random_dsm(n, 0.7, size=(S, L), rng=rng)
+    m0 = rng.standard_normal((S, B))
+    d0 = ht.detail(rng.standard_normal((S, B, n)))
+    tr = ht.residual_split_stack(name, m0, d0, layers)
+    assert tr.means.shape == (S, B, L + 1) and tr.details.shape == (S, B, L + 1, n)
+    assert tr.branch_detail_norms.shape == tr.update_ratios.shape == (S, B, L)
+    plain = ht.residual_stack(m0[..., None] + d0, layers[:, None], name).states  # (S, B, L + 1, n)
+    np.testing.assert_allclose(tr.means[..., None] + tr.details, plain, rtol=1e-10, atol=1e-10)
+    np.testing.assert_allclose(tr.details.mean(axis=-1), 0, atol=1e-12)
+    x = plain[..., :-1, :]
+    Mx = np.einsum("slij,sblj->sbli", layers, x)
+    np.testing.assert_allclose(tr.update_ratios, np.linalg.norm(ht.ACTIVATIONS[name](Mx), axis=-1) / np.linalg.norm(x, axis=-1), rtol=1e-9)
+    np.testing.assert_allclose(tr.branch_detail_norms, np.linalg.norm(ht.detail(Mx), axis=-1), rtol=1e-9, atol=1e-12)
+    # control
+    wrong = m0.copy()
+    for ell in range(L):
+        wrong = wrong + ht.ACTIVATIONS[name](wrong)
+    assert np.abs(wrong - tr.means[..., -1]).max() > 1e-3
+
+
+def test_residual_split_stack_keeps_the_detail_the_plain_sum_loses():
+    layers = ht.random_dsm(4, 1.0, size=60, rng=0)
+    d0 = ht.detail(np.array([[1.0, -2.0, 0.5, 0.5]]))
+    tr = ht.residual_split_stack("relu", np.array([1.0]), d0, layers)
+    assert tr.means[0, -1] == 2.0**60  # relu doubles a positive mean: exact in binary
+    # the detail follows d_{l+1} = d_l + P relu(m_l 1 + M_l d_l) - ..., a bounded walk: finite, nonzero
+    assert 0.1 < np.linalg.norm(tr.details[0, -1]) < 1e6
+
+
+@pytest.mark.parametrize(
+    "args, match",
+    [
+        (("elu", np.zeros(2), np.zeros((2, 3)), np.full((4, 3, 3), 1 / 3)), r"activation must be one of"),
+        (("relu", np.zeros(2), np.zeros((2, 4)), np.full((4, 3, 3), 1 / 3)), r"details must have shape means.shape \+ \(n,\) = \(2, 3\)"),
+        (("relu", np.zeros(2), np.ones((2, 3)), np.full((4, 3, 3), 1 / 3)), r"details must have zero mean"),
+        (("relu", np.zeros(2), np.zeros((2, 3)), np.full((4, 3, 3), 0.5)), r"layers must be doubly stochastic"),
+        (("relu", np.zeros(2), np.zeros((2, 3)), np.full((3, 3), 1 / 3)), r"layers must have shape \(\.\.\., L, n, n\)"),
+        (("relu", np.zeros((2, 5)), np.zeros((2, 5, 3)), np.full((3, 4, 3, 3), 1 / 3)), r"the leading axes of layers \(3,\) must broadcast"),
+        (("relu", 0.0, np.zeros(3), np.full((4, 3, 3), 1 / 3)), r"means must have at least one axis"),
+        (("relu", np.array([np.nan]), np.zeros((1, 3)), np.full((4, 3, 3), 1 / 3)), r"means must be finite"),
+        (("relu", np.array([1.7e308]), np.zeros((1, 3)), np.full((4, 3, 3), 1 / 3)), r"the stack overflows at layer 1"),
+    ],
+)
+def test_residual_split_stack_bad_input(args, match):
+    with pytest.raises(ValueError, match=match):
+        ht.residual_split_stack(*args)
+
+
+def test_residual_split_stack_update_ratios_stay_finite_for_huge_means():
+    """|m| = 1e200: n m^2 overflows; the ratio ||phi(Mx)|| / ||x|| is still 1 for relu (phi(Mx) = x
+    when x > 0 and M maps the mean to itself and the detail is tiny)."""
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        tr = ht.residual_split_stack("relu", np.array([1e200]), np.zeros((1, 3)), np.full((2, 3, 3), 1 / 3))
+    np.testing.assert_allclose(tr.update_ratios, 1.0, rtol=1e-14)
