@@ -23,6 +23,7 @@ doubly stochastic (:doc:`/book/09_non_normality`, :doc:`/book/17_case_mhc`,
 
 from __future__ import annotations
 
+import numbers
 from collections.abc import Sequence
 from typing import NamedTuple
 
@@ -44,6 +45,7 @@ __all__ = [
     "entropy",
     "free_mixture_norm",
     "is_doubly_stochastic",
+    "lazy_uniform_layer",
     "marginal_error",
     "permutation_matrix",
     "random_birkhoff_mixture",
@@ -479,6 +481,56 @@ def circulant_eigenvalues(c: ArrayLike) -> NDArray[np.complex128]:
     (0.632456, 0.632456)
     """
     return np.conj(np.fft.fft(as_vector_stack(c, "c"), axis=-1))
+
+
+def lazy_uniform_layer(n: int, s: float) -> NDArray[np.float64]:
+    r"""The lazy uniform layer :math:`sI + (1 - s)J/n`, whose :math:`\sigma_2` is exactly :math:`|s|`.
+
+    It keeps the mean and multiplies every detail by :math:`s`:
+    :math:`(sI + (1 - s)J/n)\,x = \bar x\mathbf 1 + s\,x_\perp`. So :math:`\sigma_2 = |s|` and every
+    product of :math:`L` copies leaves exactly :math:`|s|^L` of the detail: the example that
+    attains the contraction bounds of Part III (:doc:`/book/08_effective_depth`). It is
+    doubly stochastic exactly for :math:`-1/(n-1) \le s \le 1`. Also used in
+    :doc:`/book/16_incompatibility` and :doc:`/book/21_diagnose`.
+
+    Parameters
+    ----------
+    n : int
+        Size, ``n >= 2``.
+    s : float
+        The detail factor, ``-1/(n-1) <= s <= 1``.
+
+    Returns
+    -------
+    ndarray, shape (n, n)
+
+    Raises
+    ------
+    ValueError
+        If ``n < 2`` or ``s`` is outside ``[-1/(n-1), 1]`` (the matrix would have a negative
+        entry) or not finite.
+    TypeError
+        If ``n`` is not an integer or ``s`` not a real number.
+
+    See Also
+    --------
+    uniform_barycenter : :math:`J/n`, the case :math:`s = 0`.
+
+    Examples
+    --------
+    >>> import numpy as np, homtrap
+    >>> M = homtrap.lazy_uniform_layer(4, 0.5)
+    >>> M[0].tolist()
+    [0.625, 0.125, 0.125, 0.125]
+    >>> round(float(homtrap.sigma2(M)), 12), bool(homtrap.is_doubly_stochastic(M))
+    (0.5, True)
+    """
+    n = check_int(n, "n", minimum=2)
+    if isinstance(s, (bool, np.bool_)) or not isinstance(s, numbers.Real):
+        raise TypeError(f"s must be a real number, got {type(s).__name__}")
+    if not np.isfinite(s) or not -1 / (n - 1) <= s <= 1:
+        raise ValueError(f"s must lie in [-1/(n-1), 1] = [{-1 / (n - 1):.6g}, 1] for the layer to be doubly stochastic, got {s}")
+    return s * np.eye(n) + (1 - s) / n
 
 
 def circulant(c: ArrayLike) -> NDArray[np.float64]:

@@ -547,3 +547,30 @@ def test_block_diagonal_matches_scipy():
 def test_block_diagonal_bad_input(bad, match):
     with pytest.raises((ValueError, TypeError), match=match):
         ht.block_diagonal(bad)
+
+
+# -------------------------------------------------------------------------- lazy_uniform_layer
+@pytest.mark.parametrize("n, s", [(2, 1.0), (3, -0.5), (5, 0.3), (8, 0.0), (8, -1 / 7)])
+def test_lazy_uniform_layer_is_doubly_stochastic_with_sigma2_abs_s(n, s):
+    M = ht.lazy_uniform_layer(n, s)
+    assert M.shape == (n, n) and bool(ht.is_doubly_stochastic(M)) and M.min() >= -1e-15
+    assert float(ht.sigma2(M)) == pytest.approx(abs(s), abs=1e-12)
+    # every product of L copies leaves |s|^L of the detail, exactly the bound of Part III
+    d = ht.power_distances(M, 4)
+    np.testing.assert_allclose(d, abs(s) ** np.arange(1, 5), atol=1e-12)
+    x = np.random.default_rng(3).standard_normal(n)
+    np.testing.assert_allclose(M @ x, x.mean() + s * (x - x.mean()), atol=1e-12)
+
+
+def test_lazy_uniform_layer_bad_input():
+    with pytest.raises(ValueError, match=r"s must lie in \[-1/\(n-1\), 1\] = \[-0.25, 1\]"):
+        ht.lazy_uniform_layer(5, -0.3)  # control: just below the range has a negative entry
+    assert (-0.3 * np.eye(5) + 1.3 / 5).min() < 0
+    with pytest.raises(ValueError, match=r"s must lie in"):
+        ht.lazy_uniform_layer(5, 1.01)
+    with pytest.raises(ValueError, match=r"s must lie in"):
+        ht.lazy_uniform_layer(5, np.nan)
+    with pytest.raises(ValueError, match=r"n must be >= 2"):
+        ht.lazy_uniform_layer(1, 0.5)
+    with pytest.raises(TypeError, match=r"s must be a real number"):
+        ht.lazy_uniform_layer(4, "0.5")
