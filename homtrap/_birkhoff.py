@@ -23,7 +23,6 @@ doubly stochastic (:doc:`/book/09_non_normality`, :doc:`/book/17_case_mhc`,
 
 from __future__ import annotations
 
-import numbers
 from collections.abc import Sequence
 from typing import NamedTuple
 
@@ -34,7 +33,7 @@ from scipy.special import xlogy
 
 from ._sinkhorn import sinkhorn
 from ._sinkhorn_kernels import marginal_errors
-from ._validation import as_batch_shape, as_generator, as_square_stack, as_vector_stack, check_int, check_positive_scalar
+from ._validation import as_batch_shape, as_generator, as_square_stack, as_vector_stack, check_int, check_positive_scalar, check_real_scalar
 
 __all__ = [
     "BirkhoffDecomposition",
@@ -526,8 +525,7 @@ def lazy_uniform_layer(n: int, s: float) -> NDArray[np.float64]:
     (0.5, True)
     """
     n = check_int(n, "n", minimum=2)
-    if isinstance(s, (bool, np.bool_)) or not isinstance(s, numbers.Real):
-        raise TypeError(f"s must be a real number, got {type(s).__name__}")
+    s = check_real_scalar(s, "s")
     if not np.isfinite(s) or not -1 / (n - 1) <= s <= 1:
         raise ValueError(f"s must lie in [-1/(n-1), 1] = [{-1 / (n - 1):.6g}, 1] for the layer to be doubly stochastic, got {s}")
     return s * np.eye(n) + (1 - s) / n

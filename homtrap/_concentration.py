@@ -14,14 +14,13 @@ in :doc:`/book/19_next_checks`, :doc:`/book/20_open_questions` and :doc:`/book/2
 
 from __future__ import annotations
 
-import numbers
 from typing import NamedTuple
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 from scipy import stats
 
-from ._validation import as_real_array, check_int, renamed_arguments
+from ._validation import as_real_array, check_int, check_real_scalar, renamed_arguments
 
 __all__ = [
     "Chi2TailBounds",
@@ -227,10 +226,7 @@ def theorem1_min_dimension(gamma: float, level: float, failure: float = 0.05) ->
     >>> homtrap.theorem1_min_dimension(0.05, 0.3)  # 8 gamma > level: never
     inf
     """
-    for name, value in (("gamma", gamma), ("level", level), ("failure", failure)):
-        if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
-            raise TypeError(f"{name} must be a real number, got {type(value).__name__}")
-    g, tau, delta = float(gamma), float(level), float(failure)
+    g, tau, delta = (check_real_scalar(v, name) for v, name in ((gamma, "gamma"), (level, "level"), (failure, "failure")))
     if not np.isfinite(g) or g < 0:
         raise ValueError(f"gamma must be finite and >= 0, got {g}")
     for name, value in (("level", tau), ("failure", delta)):

@@ -19,6 +19,7 @@ from numpy.typing import ArrayLike, NDArray
 from scipy.special import expit
 
 from ._detail import detail
+from ._sinkhorn_kernels import marginal_errors
 from ._validation import as_real_array, as_square_stack, as_vector_stack, renamed_arguments
 
 __all__ = [
@@ -208,10 +209,9 @@ def lipschitz_constant(activation: str) -> float:
     >>> bool(secant.max() <= homtrap.lipschitz_constant("gelu") + 1e-12)
     True
     """
-    if activation in ("relu", "tanh"):
-        return 1.0
+    _check_activation_name(activation)
     if activation != "gelu":
-        raise ValueError(f"activation must be one of {sorted(ACTIVATIONS)}, got {activation!r}")
+        return 1.0
     z = np.linspace(0.0, 5.0, 50_001)
     i = int(np.argmax(gelu_slope(z)))
     lo, hi = z[max(i - 1, 0)], z[min(i + 1, z.size - 1)]
@@ -226,6 +226,11 @@ def lipschitz_constant(activation: str) -> float:
 def _gelu_tail(y: NDArray[np.float64]) -> NDArray[np.float64]:
     # g(y) = y / (1 + exp(2 u(y))) with u(y) = sqrt(2/pi) (y + 0.044715 y^3), so gelu(y) = y - g(y)
     return y * expit(-2 * np.sqrt(2 / np.pi) * (y + 0.044715 * y**3))  # y**3 may overflow: expit(-+inf) is exact
+
+
+def _check_activation_name(activation: object) -> None:
+    if not isinstance(activation, str) or activation not in ACTIVATIONS:
+        raise ValueError(f"activation must be one of {sorted(ACTIVATIONS)}, got {activation!r}")
 
 
 def activation_increment(activation: str, m: ArrayLike, z: ArrayLike) -> NDArray[np.float64] | np.float64:
@@ -286,8 +291,7 @@ def activation_increment(activation: str, m: ArrayLike, z: ArrayLike) -> NDArray
     >>> float(homtrap.activation_increment("relu", 3.0, -5.0))  # relu(-2) - relu(3)
     -3.0
     """
-    if not isinstance(activation, str) or activation not in ("relu", "tanh", "gelu"):
-        raise ValueError(f"activation must be one of ['gelu', 'relu', 'tanh'], got {activation!r}")
+    _check_activation_name(activation)
     mm = as_real_array(m, "m")
     zz = as_real_array(z, "z")
     with np.errstate(over="ignore", invalid="ignore"):
@@ -561,8 +565,7 @@ def residual_split_stack(activation: str, means: ArrayLike, details: ArrayLike, 
     >>> bool(rel_err(10) < 1e-9), bool(rel_err(60) > 1)  # agree while the mean is small, not at 1e18
     (True, True)
     """
-    if not isinstance(activation, str) or activation not in ("relu", "tanh", "gelu"):
-        raise ValueError(f"activation must be one of ['gelu', 'relu', 'tanh'], got {activation!r}")
+    _check_activation_name(activation)
     m = np.array(as_real_array(means, "means"), float)
     d = np.array(as_real_array(details, "details"), float)
     A = as_square_stack(layers, "layers", min_n=2)
@@ -582,7 +585,7 @@ def residual_split_stack(activation: str, means: ArrayLike, details: ArrayLike, 
                          f"without the input axis, {m.shape[:-1]}")
     if np.any(np.abs(d.mean(axis=-1)) > 1e-8 * (1 + np.linalg.norm(d, axis=-1))):
         raise ValueError("details must have zero mean (lie in V_perp); pass homtrap.detail(d)")
-    if A.min() < -1e-8 or np.abs(A.sum(axis=-1) - 1).max() > 1e-8 or np.abs(A.sum(axis=-2) - 1).max() > 1e-8:
+    if A.min() < -1e-8 or np.max(marginal_errors(A.reshape(-1, n, n))) > 1e-8:
         raise ValueError("layers must be doubly stochastic (to 1e-8): the mean-detail split is exact only then")
     phi = ACTIVATIONS[activation]
     means_out, details_out, z_norms, full_ratio = [m], [d], [], []

@@ -519,6 +519,20 @@ def sinkhorn(
     return res.matrix
 
 
+def scaling_system(M: NDArray[np.float64]) -> NDArray[np.float64]:
+    r"""The :math:`2n \times 2n` matrix of the linearised scaling equations at a positive ``M``.
+
+    Perturbing the potentials of :math:`M = \operatorname{diag}(e^\alpha)K\operatorname{diag}(e^\beta)`
+    by :math:`(a, b)` changes its row and column sums by this matrix times :math:`(a, b)`:
+
+    .. math:: \begin{pmatrix} \operatorname{diag}(M\mathbf 1) & M \\ M^\top & \operatorname{diag}(M^\top\mathbf 1) \end{pmatrix},
+
+    singular along the gauge :math:`(\mathbf 1, -\mathbf 1)`. Shared by :func:`sinkhorn_jacobian`
+    and :func:`homtrap.sigma2_derivative`, which solve it by least squares.
+    """
+    return np.block([[np.diag(M.sum(axis=1)), M], [M.T, np.diag(M.sum(axis=0))]])
+
+
 #: how far from 1 the line sums of sinkhorn_jacobian's M may be (the solver's default tol is far below)
 _JACOBIAN_MARGINAL_TOL = 1e-6
 
@@ -601,14 +615,14 @@ def sinkhorn_jacobian(M: ArrayLike) -> NDArray[np.float64]:
     if arr.min() <= 0:
         raise ValueError(f"M must have positive entries (a Sinkhorn matrix S(exp Λ)), got minimum {arr.min()}")
     n = arr.shape[-1]
-    defect = max(float(np.abs(arr.sum(axis=-1) - 1).max()), float(np.abs(arr.sum(axis=-2) - 1).max()))
+    defect = float(_k.marginal_errors(arr.reshape(-1, n, n)).max())
     if defect > _JACOBIAN_MARGINAL_TOL:  # the formula holds at doubly-stochastic M only
         raise ValueError(f"M must be doubly stochastic (a Sinkhorn matrix S(exp Λ)): its row and column sums "
                          f"differ from 1 by up to {defect:.3g} > {_JACOBIAN_MARGINAL_TOL:g}")
     flat = arr.reshape(-1, n, n)
     out = np.empty((flat.shape[0], n * n, n * n))
     for k, Mk in enumerate(flat):  # one matrix at a time, one basis direction at a time
-        K = np.block([[np.diag(Mk.sum(axis=1)), Mk], [Mk.T, np.diag(Mk.sum(axis=0))]])
+        K = scaling_system(Mk)
         for col in range(n * n):
             E = np.zeros(n * n)
             E[col] = 1.0

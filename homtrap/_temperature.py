@@ -23,7 +23,7 @@ from scipy.optimize import linear_sum_assignment
 
 from ._validation import as_generator, as_real_array, as_square_stack, check_int, check_positive_scalar, renamed_arguments
 from ._birkhoff import entropy, random_logits
-from ._sinkhorn import ConvergenceError, sinkhorn_solve
+from ._sinkhorn import ConvergenceError, scaling_system, sinkhorn_solve
 from ._spectra import sigma2
 from ._detail import double_centre
 
@@ -503,7 +503,7 @@ def sigma2_derivative(logits: ArrayLike, temperature: float, *, tol: float = 1e-
     out = np.empty(flat_G.shape[0])
     for k, (g, M) in enumerate(zip(flat_G, flat_M)):
         MG = M * g
-        system = np.block([[np.diag(M.sum(axis=1)), M], [M.T, np.diag(M.sum(axis=0))]])
+        system = scaling_system(M)
         rhs = np.concatenate([MG.sum(axis=1), MG.sum(axis=0)])
         ab = np.linalg.lstsq(system, rhs, rcond=None)[0]  # singular only along the gauge (1, -1)
         W = M * (g - ab[:n, None] - ab[None, n:])

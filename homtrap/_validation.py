@@ -21,6 +21,7 @@ __all__ = [
     "as_square_stack",
     "as_vector_stack",
     "check_positive_scalar",
+    "check_real_scalar",
     "check_int",
     "check_open_unit",
     "finite_range",
@@ -126,14 +127,19 @@ def as_vector_stack(x: ArrayLike, name: str, *, min_n: int = 1) -> NDArray[np.fl
     return arr
 
 
-def check_positive_scalar(x: Any, name: str) -> float:
-    """Return ``x`` as a float after checking that it is a finite real number > 0."""
+def check_real_scalar(x: Any, name: str) -> float:
+    """Return ``x`` as a float after checking that it is a real number (a 0-d real array counts)."""
     if isinstance(x, (bool, np.bool_)) or not isinstance(x, numbers.Real):
         if isinstance(x, np.ndarray) and x.ndim == 0 and np.issubdtype(x.dtype, np.number) and not np.iscomplexobj(x):
             x = x.item()
         else:
             raise TypeError(f"{name} must be a real number, got {type(x).__name__}")
-    value = float(x)
+    return float(x)
+
+
+def check_positive_scalar(x: Any, name: str) -> float:
+    """Return ``x`` as a float after checking that it is a finite real number > 0."""
+    value = check_real_scalar(x, name)
     if not np.isfinite(value):
         raise ValueError(f"{name} must be finite, got {value}")
     if value <= 0:
