@@ -586,9 +586,9 @@ def sinkhorn_jacobian(M: ArrayLike) -> NDArray[np.float64]:
 
     Notes
     -----
-    One least-squares solve of the :math:`2n \times 2n` system per basis direction
-    :math:`E = e_i e_j^\top`, :math:`O(n^5)` per matrix: meant for the small :math:`n` of
-    mixing layers (mHC's :math:`n = 4`). Rounding is amplified by the condition number,
+    One least-squares solve of the :math:`2n \times 2n` system per matrix, with the :math:`n^2`
+    basis directions :math:`E = e_i e_j^\top` as right-hand sides; the result has :math:`n^4`
+    entries, so it is meant for the small :math:`n` of mixing layers (mHC's :math:`n = 4`). Rounding is amplified by the condition number,
     about :math:`1/(1 - \sigma_2(M)^2)`, of the system.
 
     Examples
@@ -621,12 +621,13 @@ def sinkhorn_jacobian(M: ArrayLike) -> NDArray[np.float64]:
                          f"differ from 1 by up to {defect:.3g} > {_JACOBIAN_MARGINAL_TOL:g}")
     flat = arr.reshape(-1, n, n)
     out = np.empty((flat.shape[0], n * n, n * n))
-    for k, Mk in enumerate(flat):  # one matrix at a time, one basis direction at a time
-        K = scaling_system(Mk)
-        for col in range(n * n):
-            E = np.zeros(n * n)
-            E[col] = 1.0
-            E = E.reshape(n, n)
-            ab = np.linalg.lstsq(K, -np.r_[(Mk * E).sum(axis=1), (Mk * E).sum(axis=0)], rcond=None)[0]
-            out[k, :, col] = (Mk * (E + ab[:n, None] + ab[None, n:])).ravel()
+    eye = np.eye(n)
+    for k, Mk in enumerate(flat):  # one least-squares solve per matrix, all n^2 directions at once
+        m = Mk.ravel()
+        # direction E = e_i e_j^T (column i * n + j): row sums change by M_ij e_i, column sums by M_ij e_j
+        rhs = -np.concatenate([(eye[:, :, None] * m.reshape(n, 1, n)).reshape(n, n * n),
+                               (eye[:, None, :] * m.reshape(1, n, n)).reshape(n, n * n)])
+        ab = np.linalg.lstsq(scaling_system(Mk), rhs, rcond=None)[0]  # (2n, n^2)
+        # dM[E]_pq = M_pq (E_pq + a_p + b_q)
+        out[k] = np.diag(m) + m[:, None] * (ab[:n, None, :] + ab[None, n:, :]).reshape(n * n, n * n)
     return out.reshape(*arr.shape[:-2], n * n, n * n)
