@@ -7,11 +7,16 @@ changes it). A probe injected before any script of the page measures, from navig
 (``performance.now()``'s origin):
 
 * **typeset** (the headline number: the first screen is readable, its math typeset): the
-  first moment at which every math element inside the first viewport holds typeset MathJax
-  output (a ``mjx-container`` with ``mjx-math`` inside; a lazy placeholder
-  ``mjx-lazy`` does not count). Hidden math (collapsed dropdowns) is not on screen and not
-  counted. Checked whenever MathJax inserts output, so the time is that of the task that
-  made the screen readable, i.e. when the browser can first paint it.
+  start of the first rendering frame (``requestAnimationFrame``) in which (a) the page has been
+  parsed past the bottom of the first viewport (the parser is done, or the article's last
+  parsed element lies below the viewport: a browser paints a long page while parsing it) and
+  (b) every math element inside the first viewport holds typeset MathJax output (a
+  ``mjx-container`` with ``mjx-math`` inside; a lazy placeholder ``mjx-lazy`` does not count).
+  Hidden math (collapsed dropdowns) is not on screen and not counted. Formulas typeset when
+  the book was built (``book/_ext/prerender_math.py``) count from the frame that shows them;
+  formulas the browser typesets, from the first frame after the task that inserted them.
+* **painted**: the end of that frame (a task queued from it runs after its style, layout
+  and paint): the reader sees the screen by then.
 * **fonts**: ``typeset``, and the web fonts the screen needs have loaded
   (``document.fonts.ready`` after ``typeset``; MathJax asks for its fonts only once it has
   typeset, so this adds one or two requests to the local server).
@@ -40,9 +45,11 @@ Usage (inside the project's environment, ``source scripts/_env.sh``; after
     python benchmarks/page_speed.py _build/html --pages book/01_dsm_detail_subspace book/05_figure1
     python benchmarks/page_speed.py _build/html --repeats 3 --scroll  # also scroll through each page
     python benchmarks/page_speed.py _build/html --variants built --json out.json
+    # two builds side by side, e.g. without and with the build-time typesetting of first screens
+    python benchmarks/page_speed.py off/_build/html _build/html --labels off,on --variants built
 
-Prints one markdown table: per page the number of math elements, then per variant the median
-(over the repeats) of ``typeset``, ``fonts`` and the longest task, in seconds.
+Prints one markdown table: per page the number of math elements, then per site and variant the
+median (over the repeats) of ``typeset``, ``painted``, ``fonts`` and the longest task, in seconds.
 """
 
 from __future__ import annotations
@@ -85,7 +92,7 @@ EAGER = """
 #: the probe (runs before any script of the page); results in window.__pageSpeed
 PROBE = r"""
 (() => {
-  const t = {typeset: null, fonts: null, startup: null, tasks: [], checks: 0};
+  const t = {typeset: null, painted: null, fonts: null, startup: null, tasks: [], checks: 0};
   window.__pageSpeed = t;
   try {
     new PerformanceObserver((list) => {
@@ -107,24 +114,32 @@ PROBE = r"""
     for (const el of document.querySelectorAll("mjx-lazy")) if (onScreen(el)) return false;
     return true;
   };
-  const check = () => {
+  // true once the parser has passed the bottom of the first viewport: it is done, or the
+  // deepest last element of the article (where the parser is) lies below the viewport
+  const parsedPastScreen = () => {
+    if (document.readyState !== "loading") return true;
+    let e = document.querySelector("article.bd-article");
+    if (!e) return false;
+    while (e.lastElementChild) e = e.lastElementChild;
+    return e.getBoundingClientRect().top >= window.innerHeight;
+  };
+  // checked at the start of every rendering frame until the first screen is whole
+  const frame = () => {
     if (t.typeset !== null) return;
     t.checks++;
-    if (!window.__screenTypeset()) return;
-    t.typeset = performance.now();
-    document.fonts.ready.then(() => { t.fonts = performance.now(); });
+    if (parsedPastScreen() && window.__screenTypeset()) {
+      t.typeset = performance.now();
+      setTimeout(() => { t.painted = performance.now(); }, 0);  // after this frame's paint
+      document.fonts.ready.then(() => { t.fonts = performance.now(); });
+      return;
+    }
+    requestAnimationFrame(frame);
   };
-  new MutationObserver((records) => {
-    if (t.typeset !== null) return;
-    for (const r of records)
-      for (const n of r.addedNodes)
-        if (n.nodeName && n.nodeName.startsWith("MJX-")) { check(); return; }
-  }).observe(document, {childList: true, subtree: true});
+  requestAnimationFrame(frame);
   document.addEventListener("DOMContentLoaded", () => {
-    check();
     const started = () => window.MathJax && MathJax.startup && MathJax.startup.promise;
     const wait = () => started()
-      ? MathJax.startup.promise.then(() => { t.startup = performance.now(); check(); })
+      ? MathJax.startup.promise.then(() => { t.startup = performance.now(); })
       : setTimeout(wait, 10);
     if (document.querySelector("script[src*='mathjax/es5/']")) wait();
   });
@@ -149,7 +164,7 @@ def measure(browser, url: str, variant: str, viewport: tuple[int, int], scroll: 
                        lambda route: route.fulfill(status=200, content_type="text/javascript", body=""))
         page.add_init_script(PROBE)
         page.goto(url, wait_until="load")
-        page.wait_for_function("() => window.__pageSpeed.fonts !== null")
+        page.wait_for_function("() => window.__pageSpeed.fonts !== null && window.__pageSpeed.painted !== null")
         if scroll:
             while page.evaluate("() => { window.scrollBy(0, window.innerHeight);"
                                 " return window.scrollY + window.innerHeight < document.documentElement.scrollHeight - 1; }"):
@@ -162,6 +177,7 @@ def measure(browser, url: str, variant: str, viewport: tuple[int, int], scroll: 
         context.close()
     return {
         "typeset": t["typeset"] / 1000,
+        "painted": t["painted"] / 1000,
         "fonts": t["fonts"] / 1000,
         "startup": None if t["startup"] is None else t["startup"] / 1000,
         "longest_task": max((d for _, d in t["tasks"]), default=0.0) / 1000,
@@ -169,13 +185,24 @@ def measure(browser, url: str, variant: str, viewport: tuple[int, int], scroll: 
     }
 
 
-def run(site: Path, pages: list[str], variants: list[str], repeats: int, viewport, scroll: bool) -> list[dict]:
+def run(sites: dict[str, Path], pages: list[str], variants: list[str], repeats: int, viewport,
+        scroll: bool) -> tuple[list[dict], list[str]]:
+    """Measure every page of every site (label -> built book) in every variant.
+
+    The columns (``label variant``, or ``variant`` for one site) are measured alternately,
+    page by page, so that all of them see the same machine. Returns the rows and the columns.
+    """
     from playwright.sync_api import sync_playwright
 
-    handler = functools.partial(_Quiet, directory=str(site))
-    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    threading.Thread(target=httpd.serve_forever, daemon=True).start()
-    base = f"http://127.0.0.1:{httpd.server_address[1]}/"
+    servers, bases = [], {}
+    for label, site in sites.items():
+        handler = functools.partial(_Quiet, directory=str(site))
+        httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+        threading.Thread(target=httpd.serve_forever, daemon=True).start()
+        servers.append(httpd)
+        bases[label] = f"http://127.0.0.1:{httpd.server_address[1]}/"
+    columns = [(label, v) for label in sites for v in variants]
+    name = {c: (c[1] if len(sites) == 1 else f"{c[0]} {c[1]}") for c in columns}
     rows = []
     try:
         with sync_playwright() as p:
@@ -183,43 +210,53 @@ def run(site: Path, pages: list[str], variants: list[str], repeats: int, viewpor
             try:
                 # one load that is not counted: the first pages after the browser starts are
                 # slower by up to ~0.5 s (its own start-up work), which is not the page's
-                measure(browser, f"{base}{pages[0]}.html", variants[0], viewport, False)
+                label, v = columns[0]
+                measure(browser, f"{bases[label]}{pages[0]}.html", v, viewport, False)
                 for docname in pages:
-                    runs = {v: [] for v in variants}
+                    runs = {name[c]: [] for c in columns}
                     for _ in range(repeats):
-                        for v in variants:  # alternate, so both variants see the same machine
-                            runs[v].append(measure(browser, f"{base}{docname}.html", v, viewport, scroll))
-                    row = {"page": docname, "n_math": runs[variants[0]][0]["n_math"], "runs": runs}
-                    for v in variants:
-                        for key in ("typeset", "fonts", "longest_task"):
-                            row[f"{v}_{key}"] = statistics.median(r[key] for r in runs[v])
+                        for c in columns:  # alternate, so every column sees the same machine
+                            runs[name[c]].append(measure(browser, f"{bases[c[0]]}{docname}.html", c[1], viewport, scroll))
+                    row = {"page": docname, "n_math": runs[name[columns[0]]][0]["n_math"], "runs": runs}
+                    for c in columns:
+                        for key in KEYS:
+                            row[f"{name[c]}_{key}"] = statistics.median(r[key] for r in runs[name[c]])
                     rows.append(row)
-                    print(f"  {docname}: first screen typeset " + ", ".join(f"{v} {row[f'{v}_typeset']:.2f} s" for v in variants),
+                    print(f"  {docname}: first screen painted "
+                          + ", ".join(f"{name[c]} {row[f'{name[c]}_painted']:.2f} s" for c in columns),
                           file=sys.stderr, flush=True)
             finally:
                 browser.close()
     finally:
-        httpd.shutdown()
-        httpd.server_close()
-    return rows
+        for httpd in servers:
+            httpd.shutdown()
+            httpd.server_close()
+    return rows, [name[c] for c in columns]
 
 
-def table(rows: list[dict], variants: list[str]) -> str:
+#: the medians reported per page and column
+KEYS = ("typeset", "painted", "fonts", "longest_task")
+
+
+def table(rows: list[dict], columns: list[str]) -> str:
     head = ["page", "math"]
-    for v in variants:
-        head += [f"{v} typeset (s)", f"{v} fonts (s)", f"{v} longest task (s)"]
+    for c in columns:
+        head += [f"{c} typeset (s)", f"{c} painted (s)", f"{c} fonts (s)", f"{c} longest task (s)"]
     lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     for r in rows:
         cells = [r["page"], str(r["n_math"])]
-        for v in variants:
-            cells += [f"{r[f'{v}_typeset']:.2f}", f"{r[f'{v}_fonts']:.2f}", f"{r[f'{v}_longest_task']:.2f}"]
+        for c in columns:
+            cells += [f"{r[f'{c}_{key}']:.2f}" for key in KEYS]
         lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines)
 
 
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("site", type=Path, help="a built HTML book (the _build/html directory)")
+    ap.add_argument("site", type=Path, nargs="+",
+                    help="a built HTML book (the _build/html directory); several are measured side by side, "
+                         "e.g. a build with prerender_math: off and one with it on")
+    ap.add_argument("--labels", help="comma-separated names of the sites (default: A, B, ...)")
     ap.add_argument("--pages", nargs="+", help="docnames (default: every page of _toc.yml)")
     ap.add_argument("--variants", default=",".join(VARIANTS), help="comma-separated, from: built, eager")
     ap.add_argument("--repeats", type=int, default=5)
@@ -227,8 +264,13 @@ def main(argv=None) -> int:
     ap.add_argument("--scroll", action="store_true", help="also scroll through each page (longest task)")
     ap.add_argument("--json", type=Path, help="also write every run as JSON")
     args = ap.parse_args(argv)
-    if not (args.site / "index.html").is_file():
-        ap.error(f"{args.site} is not a built HTML book (no index.html)")
+    for site in args.site:
+        if not (site / "index.html").is_file():
+            ap.error(f"{site} is not a built HTML book (no index.html)")
+    labels = ([x.strip() for x in args.labels.split(",")] if args.labels
+              else [chr(ord("A") + i) for i in range(len(args.site))])
+    if len(labels) != len(args.site) or len(set(labels)) != len(labels):
+        ap.error("--labels must name each site once")
     variants = [v.strip() for v in args.variants.split(",") if v.strip()]
     if not variants or set(variants) - set(VARIANTS):
         ap.error(f"--variants must be taken from {VARIANTS}")
@@ -236,10 +278,13 @@ def main(argv=None) -> int:
         ap.error("--repeats must be at least 1")
     width, height = (int(x) for x in args.viewport.lower().split("x"))
     start = time.perf_counter()
-    rows = run(args.site.resolve(), args.pages or toc_pages(), variants, args.repeats, (width, height), args.scroll)
-    print(table(rows, variants))
-    print(f"\nmedians of {args.repeats} runs per page and variant, viewport {width}x{height}"
-          f"{', scrolled through' if args.scroll else ''}; {time.perf_counter() - start:.0f} s in all")
+    sites = {label: site.resolve() for label, site in zip(labels, args.site)}
+    rows, columns = run(sites, args.pages or toc_pages(), variants, args.repeats, (width, height), args.scroll)
+    print(table(rows, columns))
+    legend = "; ".join(f"{label} = {site}" for label, site in sites.items()) if len(sites) > 1 else ""
+    print(f"\nmedians of {args.repeats} runs per page and column, viewport {width}x{height}"
+          f"{', scrolled through' if args.scroll else ''}; {time.perf_counter() - start:.0f} s in all"
+          + (f"\n{legend}" if legend else ""))
     if args.json:
         args.json.write_text(json.dumps(rows, indent=1))
     return 0

@@ -255,10 +255,13 @@ def test_page_reads_completely(browser, server, html_dir, docname):
 def test_book_reads_offline_from_disk(browser, html_dir):
     """Opened from disk (file://), a chapter typesets its math with nothing from the network."""
     chapter = next(p for p in PAGES if p.startswith("book/0"))
-    page, requests, _ = _open(browser, (html_dir / f"{chapter}.html").as_uri())
+    page, requests, console = _open(browser, (html_dir / f"{chapter}.html").as_uri())
     try:
         assert all(urlparse(r).scheme in ("file", "data", "blob") for r in requests), [r for r in requests if not r.startswith("file:")]
         assert page.locator("mjx-container mjx-math").count() > 0
+        # nothing fails for want of a server (e.g. a font fetched in CORS mode from a file:// page)
+        errors = [t for kind, t in console if kind == "error" and not any(k in t for k in KNOWN_CONSOLE_ERRORS)]
+        assert not errors, errors[:5]
     finally:
         page.close()
 
@@ -372,3 +375,147 @@ def test_pdf_contains_every_chapter(browser, tmp_path):
     if os.environ.get("HOMTRAP_PDF_OUT"):
         Path(os.environ["HOMTRAP_PDF_OUT"]).parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(pdf, os.environ["HOMTRAP_PDF_OUT"])
+
+
+# ------------------------------------------------------------- formulas typeset at build time
+#: viewports of the first-screen check: a laptop (the benchmark's), a large desktop, a phone
+FIRST_SCREENS = ((1280, 900), (1920, 1200), (390, 844))
+#: every .math element in the viewport that holds no typeset output (and is not hidden)
+UNTYPESET_ON_SCREEN = """() => [...document.querySelectorAll('.math')].filter(e => {
+    if (!e.getClientRects().length) return false;
+    const r = e.getBoundingClientRect();
+    return r.bottom > 0 && r.top < innerHeight && r.right > 0 && r.left < innerWidth
+        && !e.querySelector('mjx-container mjx-math');
+}).map(e => e.textContent.slice(0, 60))"""
+
+
+def _prerendering_expected(html_dir: Path) -> None:
+    """Skip when the build could not pre-render (no Node), as ``prerender_math: auto`` allows."""
+    if shutil.which("node") is None or shutil.which("npm") is None:
+        pytest.skip("node/npm not on PATH: the book was built without pre-rendered formulas")
+
+
+@pytest.mark.parametrize("viewport", FIRST_SCREENS, ids=lambda v: f"{v[0]}x{v[1]}")
+def test_first_screens_are_typeset_without_any_script(browser, server, html_dir, viewport):
+    """Every formula on every page's first screen is in the HTML already typeset, so the first
+    screen is readable before (and without) MathJax: loaded with JavaScript off, at a laptop's,
+    a large desktop's and a phone's viewport, no formula on screen holds raw TeX. Control: the
+    same check finds raw TeX on the screen where the page was scrolled past the pre-rendered part.
+    """
+    _prerendering_expected(html_dir)
+    context = browser.new_context(viewport={"width": viewport[0], "height": viewport[1]}, java_script_enabled=False)
+    try:
+        page = context.new_page()
+        missed, control = {}, None
+        for docname in PAGES:
+            page.goto(urljoin(server, f"{docname}.html"), wait_until="load")
+            left = page.evaluate(UNTYPESET_ON_SCREEN)
+            if left:
+                missed[docname] = left
+            if docname == "book/05_figure1" and viewport == FIRST_SCREENS[0]:
+                page.evaluate("() => window.scrollTo(0, document.documentElement.scrollHeight / 2)")
+                control = page.evaluate(UNTYPESET_ON_SCREEN)
+        assert not missed, f"raw TeX on first screens: {missed}"
+        if viewport == FIRST_SCREENS[0]:
+            assert control, "control: the middle of ch05 should hold formulas left to the browser"
+    finally:
+        context.close()
+
+
+def _tex_config() -> dict:
+    import yaml
+
+    config = yaml.safe_load((ROOT / "_config.yml").read_text(encoding="utf-8"))
+    return config["sphinx"]["config"]["mathjax3_config"].get("tex", {})
+
+
+#: the heaviest chapters and the API reference
+PARITY_PAGES = ("book/01_dsm_detail_subspace", "book/05_figure1", "book/11_theorem1", "book/17_case_mhc", "book/api")
+
+
+#: compares two typeset trees node by node (element names, attributes, text); the style
+#: attribute as the browser's CSSOM reads it ("0" and "0px" are the same length) and the class
+#: attribute as a set of classes. Arguments: the browser's mjx-math elements in page order are
+#: found again from ``items``' indices; returns [index, where] for every pair that differs.
+SAME_TREES = r"""([htmls, indices]) => {
+    const roots = [];
+    for (const item of MathJax.startup.document.math) {
+        const m = item.typesetRoot && item.typesetRoot.querySelector('mjx-math');
+        if (m) roots.push(m);
+    }
+    const css = document.createElement('span');
+    const style = (v) => { css.style.cssText = v || ''; return css.style.cssText; };
+    const classes = (v) => (v || '').trim().split(/\s+/).sort().join(' ');
+    const diff = (a, b, path) => {
+        if (a.nodeType !== b.nodeType) return path + ': node types';
+        if (a.nodeType === Node.TEXT_NODE) return a.data === b.data ? null : path + ': text ' + a.data + ' / ' + b.data;
+        if (a.localName !== b.localName) return path + ': ' + a.localName + ' / ' + b.localName;
+        const names = new Set([...a.getAttributeNames(), ...b.getAttributeNames()]);
+        for (const n of names) {
+            const [x, y] = [a.getAttribute(n), b.getAttribute(n)];
+            const same = n === 'style' ? style(x) === style(y) : n === 'class' ? classes(x) === classes(y) : x === y;
+            if (!same) return path + '/' + a.localName + '[' + n + ']: ' + x + ' / ' + y;
+        }
+        if (a.childNodes.length !== b.childNodes.length) return path + '/' + a.localName + ': children';
+        for (let i = 0; i < a.childNodes.length; i++) {
+            const d = diff(a.childNodes[i], b.childNodes[i], path + '/' + a.localName);
+            if (d) return d;
+        }
+        return null;
+    };
+    const out = [];
+    const holder = document.createElement('div');
+    htmls.forEach((h, k) => {
+        holder.innerHTML = h;
+        const d = diff(roots[indices[k]], holder.querySelector('mjx-math'), '');
+        if (d) out.push([indices[k], d]);
+    });
+    return out;
+}"""
+
+
+@pytest.mark.parametrize("docname", PARITY_PAGES)
+def test_prerendered_math_is_what_the_browser_would_typeset(browser, server, html_dir, docname):
+    """The formulas typeset at build time look exactly like those the browser's MathJax typesets.
+
+    1. Node's MathJax and the browser's make the same CHTML of the same TeX: every formula the
+       browser typeset on the page (all but the pre-rendered first screen) is typeset again in
+       Node by the build's own code, and the two ``mjx-math`` trees must be equal, node by node
+       (``SAME_TREES``). Control: a tree with one glyph changed is found to differ.
+    2. The same size: a pre-rendered formula's font size (CSS ``calc(1ex / 0.442)``) is within 1 %
+       of the size the browser's MathJax gives a formula in the same place (its measured
+       ``scale`` times the font size there).
+    """
+    _prerendering_expected(html_dir)
+    sys.path.insert(0, str(ROOT / "book" / "_ext"))
+    import prerender_math as pm
+
+    page, _, _ = _open(browser, urljoin(server, f"{docname}.html"))
+    try:
+        assert page.locator("[data-homtrap-prerendered]").count() > 0, f"{docname}: nothing pre-rendered"
+        items = page.evaluate("""() => [...MathJax.startup.document.math]
+            .filter(item => item.typesetRoot && item.typesetRoot.querySelector('mjx-math'))
+            .map(item => ({tex: item.math, display: item.display}))""")
+        assert len(items) > 100, f"{docname}: only {len(items)} formulas typeset by the browser"
+        result = pm.render(shutil.which("node"), _tex_config(),
+                           [[pm.Formula(0, 0, it["tex"], it["display"]) for it in items]])["pages"][0]
+        assert result["errors"] == [], result["errors"][:5]
+        differ = page.evaluate(SAME_TREES, [result["html"], list(range(len(items)))])
+        assert not differ, f"{docname}: {len(differ)} of {len(items)} formulas differ, e.g. " + "; ".join(
+            f"{items[i]['tex']!r}: {where}" for i, where in differ[:3])
+        # control: the same comparison sees one changed glyph (the first formula's first character)
+        tampered = re.sub(r'mjx-c[0-9A-F]+', "mjx-c2603", result["html"][0], count=1)
+        assert page.evaluate(SAME_TREES, [[tampered], [0]]), "control: a changed glyph must differ"
+
+        sizes = page.evaluate("""() => [...document.querySelectorAll('[data-homtrap-prerendered]')].filter(
+                c => c.getClientRects().length).map(c => {
+            // measured where MathJax measures a formula it typesets: in the element that holds its
+            // TeX (the .math element; getMetricsFor appends its test element to the node it is given)
+            const metrics = MathJax.startup.document.outputJax.getMetricsFor(c.parentElement, c.getAttribute('display') === 'true');
+            return {tex: c.textContent.slice(0, 40), actual: parseFloat(getComputedStyle(c).fontSize),
+                    expected: metrics.scale * metrics.em};
+        })""")
+    finally:
+        page.close()
+    assert sizes and all(abs(s["actual"] / s["expected"] - 1) < 0.01 for s in sizes), [
+        s for s in sizes if abs(s["actual"] / s["expected"] - 1) >= 0.01][:5]

@@ -37,6 +37,12 @@
  * every formula of the book in a ``.math`` element (the browser tests check that no raw TeX
  * is left anywhere in a page).
  *
+ * Formulas typeset when the book was built (book/_ext/prerender_math.py: those of every page's
+ * first screen, with the same MathJax in Node) already hold an ``mjx-container`` and are left
+ * alone: on a page opened at its top, step 1 typesets only the formulas just below the screen.
+ * It still matters for a page opened at an anchor further down, or in a viewport taller than
+ * the build-time budget covers.
+ *
  * Why: a chapter has 300-800 formulas; typesetting them all before the first screen showed
  * took 3-5 s on a 2-core machine (benchmarks/page_speed.py measures it, per page). MathJax's
  * own lazy extension (ui/lazy, 3.2.2) still measures, inserts and observes a placeholder for
