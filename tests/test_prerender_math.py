@@ -193,3 +193,59 @@ def test_node_keeps_pages_apart(node):
     # each page's stylesheet holds the glyphs of its own formulas only
     assert "mjx-c1D49C" not in second["css"] and "mjx-c" in first["css"]
     assert "TEX-C" in first["html"][0] and "TEX-C" not in second["html"][0]
+
+
+# ------------------------------------------------------------------- without Node, or switched off
+class _Config:
+    def __init__(self, mode):
+        self.prerender_math = mode
+        self.prerender_math_budget = pm.DEFAULT_BUDGET
+        self.mathjax_path = "../mathjax/es5/tex-mml-chtml.js"
+        self.mathjax3_config = {}
+
+
+class _App:
+    def __init__(self, outdir, mode):
+        self.outdir = str(outdir)
+        self.config = _Config(mode)
+        self.builder = type("Builder", (), {"name": "html"})()
+
+
+@pytest.fixture
+def built(tmp_path):
+    """A one-page 'build': a page with a formula, and the bundled MathJax's fonts folder."""
+    (tmp_path / "mathjax" / "es5" / "output" / "chtml" / "fonts" / "woff-v2").mkdir(parents=True)
+    (tmp_path / "index.html").write_text(page(inline("x")), encoding="utf-8")
+    return tmp_path
+
+
+def test_without_node_auto_leaves_the_formulas_to_the_browser_and_on_fails(built, monkeypatch):
+    from sphinx.errors import ExtensionError
+
+    monkeypatch.setattr(pm.shutil, "which", lambda name: None)
+    before = (built / "index.html").read_text(encoding="utf-8")
+    pm.prerender(_App(built, "auto"), None)  # no error: the book builds as before
+    assert (built / "index.html").read_text(encoding="utf-8") == before
+    with pytest.raises(ExtensionError, match="node and npm are not both on PATH"):
+        pm.prerender(_App(built, "on"), None)
+    pm.prerender(_App(built, "off"), None)
+    with pytest.raises(ExtensionError, match="'sometimes' is not 'auto', 'on' or 'off'"):
+        pm.prerender(_App(built, "sometimes"), None)
+
+
+def test_a_cdn_mathjax_is_not_pre_rendered_for(built):
+    from sphinx.errors import ExtensionError
+
+    app = _App(built, "on")
+    app.config.mathjax_path = "https://cdn.example.org/mathjax/tex-chtml.js"
+    with pytest.raises(ExtensionError, match="is not a bundled MathJax with CHTML fonts"):
+        pm.prerender(app, None)
+
+
+def test_prerender_rewrites_a_page_once(built, node):
+    pm.prerender(_App(built, "on"), None)
+    once = (built / "index.html").read_text(encoding="utf-8")
+    assert "data-homtrap-prerendered" in once and r"\(x\)" not in once
+    assert 'url("mathjax/es5/output/chtml/fonts/woff-v2/MathJax_Zero.woff")' in once  # relative to the page
+    pm.prerender(_App(built, "on"), None)  # a later build that did not write the page again
+    assert (built / "index.html").read_text(encoding="utf-8") == once
