@@ -17,9 +17,10 @@ changes it). A probe injected before any script of the page measures, from navig
   formulas the browser typesets, from the first frame after the task that inserted them.
 * **painted**: the end of that frame (a task queued from it runs after its style, layout
   and paint): the reader sees the screen by then.
-* **fonts**: ``typeset``, and the web fonts the screen needs have loaded
-  (``document.fonts.ready`` after ``typeset``; MathJax asks for its fonts only once it has
-  typeset, so this adds one or two requests to the local server).
+* **fonts**: ``painted``, and the web fonts that frame asked for have loaded (the fonts
+  that were loading or loaded once it was painted: MathJax's, for the glyphs on screen, which
+  stay invisible until their font is in). ``painted`` is when the screen is laid out and
+  painted, ``fonts`` when its formulas can be read.
 * **longest task**: the longest main-thread task (``longtask`` entries) from navigation until
   the end of the run. With ``--scroll`` the run then scrolls through the whole page, one
   viewport every 100 ms, and waits until the last screen is typeset: a task that long is a
@@ -129,8 +130,14 @@ PROBE = r"""
     t.checks++;
     if (parsedPastScreen() && window.__screenTypeset()) {
       t.typeset = performance.now();
-      setTimeout(() => { t.painted = performance.now(); }, 0);  // after this frame's paint
-      document.fonts.ready.then(() => { t.fonts = performance.now(); });
+      setTimeout(() => {  // after this frame's paint
+        t.painted = performance.now();
+        // the web fonts this frame asked for (MathJax's, for the formulas on screen) have arrived
+        const asked = [...document.fonts].filter((f) => f.status !== "unloaded");
+        Promise.all(asked.map((f) => f.loaded.catch(() => null))).then(() => {
+          t.fonts = Math.max(performance.now(), t.painted);
+        });
+      }, 0);
       return;
     }
     requestAnimationFrame(frame);

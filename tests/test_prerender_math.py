@@ -105,36 +105,15 @@ def test_splice_refuses_mismatched_input():
         pm.splice(html.replace("</head>", ""), chosen, ["<A/>"], "")
 
 
-CSS = (
-    '@font-face /* 0 */ {\n  font-family: MJXZERO;\n  src: url("@HOMTRAP_MATHJAX_FONTS@/MathJax_Zero.woff") format("woff");\n}\n'
-    '@font-face /* 1 */ {\n  font-family: MJXTEX;\n  src: url("@HOMTRAP_MATHJAX_FONTS@/MathJax_Main-Regular.woff") format("woff");\n}\n'
-    '@font-face /* 2 */ {\n  font-family: MJXTEX-I;\n  src: url("@HOMTRAP_MATHJAX_FONTS@/MathJax_Math-Italic.woff") format("woff");\n}\n'
-    '@font-face /* 3 */ {\n  font-family: MJXTEX-S1;\n  src: url("@HOMTRAP_MATHJAX_FONTS@/MathJax_Size1-Regular.woff") format("woff");\n}\n'
-    '@font-face /* 4 */ {\n  font-family: MJXTEX-S4;\n  src: url("@HOMTRAP_MATHJAX_FONTS@/MathJax_Size4-Regular.woff") format("woff");\n}\n'
-    '@font-face /* 5 */ {\n  font-family: MJXTEX-A;\n  src: url("@HOMTRAP_MATHJAX_FONTS@/MathJax_AMS-Regular.woff") format("woff");\n}\n'
-)
+CSS = ('@font-face /* 0 */ {\n  font-family: MJXZERO;\n'
+       '  src: url("@HOMTRAP_MATHJAX_FONTS@/MathJax_Zero.woff") format("woff");\n}\n')
 
 
-def preloads(head: str) -> list[str]:
-    import json
-    import re
-
-    found = re.search(r'if \(location.protocol !== "file:"\) for \(const href of (\[.*?\])\)', head)
-    return json.loads(found.group(1)) if found else []
-
-
-def test_the_head_preloads_exactly_the_fonts_the_formulas_use():
-    head = pm.head_html(CSS, ['<mjx-c class="mjx-c1D465 TEX-I"></mjx-c>', None], "../fonts")
-    assert preloads(head) == ["../fonts/MathJax_Main-Regular.woff", "../fonts/MathJax_Math-Italic.woff",
-                              "../fonts/MathJax_Zero.woff"]
-    assert 'l.crossOrigin = "anonymous"' in head  # fonts are fetched in CORS mode: the preload must match
+def test_the_head_is_the_stylesheet_with_the_fonts_of_the_page():
+    head = pm.head_html(CSS, "../fonts")
+    assert head.startswith(f'<style id="{pm.STYLE_ID}">') and head.endswith("</style>\n")
     assert "@HOMTRAP_MATHJAX_FONTS@" not in head and 'url("../fonts/MathJax_Zero.woff")' in head
-    assert f'<style id="{pm.STYLE_ID}">' in head
-    # upright glyphs only: the main font and the zero-width font
-    assert len(preloads(pm.head_html(CSS, ['<mjx-c class="mjx-c32"></mjx-c>'], "f"))) == 2
-    # stretchy delimiters: also the size and AMS fonts
-    stretchy = preloads(pm.head_html(CSS, ["<mjx-stretchy-v></mjx-stretchy-v>"], "f"))
-    assert {"f/MathJax_Size1-Regular.woff", "f/MathJax_Size4-Regular.woff", "f/MathJax_AMS-Regular.woff"} <= set(stretchy)
+    assert "preload" not in head and "<script" not in head
 
 
 # ------------------------------------------------------------------------------- MathJax in Node

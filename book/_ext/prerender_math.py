@@ -140,7 +140,7 @@ def _text_length(fragment: str) -> int:
 
 def splice(page: str, formulas: Sequence[Formula], rendered: Sequence[str | None], head: str) -> str:
     """``page`` with each formula's TeX replaced by its rendering (``None``: left as it is) and
-    ``head`` (the stylesheet and font preloads) added at the end of its ``<head>``."""
+    ``head`` (the stylesheet) added at the end of its ``<head>``."""
     if len(formulas) != len(rendered):
         raise ValueError(f"rendered: {len(rendered)} renderings for {len(formulas)} formulas")
     parts = []
@@ -158,36 +158,16 @@ def splice(page: str, formulas: Sequence[Formula], rendered: Sequence[str | None
     return page[:end] + head + page[end:]
 
 
-#: an @font-face rule of MathJax's CHTML stylesheet: (family, file)
-FONT_FACE = re.compile(r'@font-face[^{]*\{\s*font-family:\s*([\w-]+);\s*src:\s*url\("[^"]*/([^"/]+)"\)')
+def head_html(css: str, fonts_url: str) -> str:
+    """The stylesheet of a page's pre-rendered formulas, its fonts taken from ``fonts_url``.
 
-
-def head_html(css: str, rendered: Sequence[str | None], fonts_url: str) -> str:
-    """The stylesheet of a page's pre-rendered formulas, and a preload of each font they use.
-
-    A CHTML glyph is drawn with one of MathJax's web fonts, chosen by its ``TEX-*`` class
-    (none: MJXTEX, the main font; every glyph also tries MJXZERO first; stretchy delimiters use
-    MJXTEX-S1, -S4 and -A). Until that font has loaded the glyph is invisible, and the browser
-    only asks for a font once a glyph needs it, after the page has been laid out; the preloads
-    ask for them while the head is parsed. They are added by a line of script, and only when
-    the page is served over http(s): a font is fetched in CORS mode, which a page read from disk
-    (``file://``, an opaque origin) cannot use, so there a preload would fail with a console
-    error and the font be fetched again anyway.
+    The fonts are not preloaded. Measured (``benchmarks/page_speed.py``, 15 loads each of ch01
+    and ch05): ``<link rel="preload">`` tags or a script adding them made the first screen
+    paint no sooner and its fonts arrive no sooner than without any, and a preload tag fails
+    with a console error on a page read from disk (a font is fetched in CORS mode, which a
+    ``file://`` page cannot use).
     """
-    css = css.replace(FONT_URL_PLACEHOLDER, fonts_url)
-    files = dict(FONT_FACE.findall(css))
-    markup = "".join(h for h in rendered if h)
-    families = {"MJXZERO", "MJXTEX"} | {f"MJXTEX-{c}" for c in re.findall(r"\bTEX-([A-Z0-9]+)\b", markup)}
-    if "<mjx-stretchy" in markup:
-        families |= {"MJXTEX-S1", "MJXTEX-S4", "MJXTEX-A"}
-    urls = [f"{fonts_url}/{files[f]}" for f in sorted(families) if f in files]
-    preload = (
-        f"<script>/* homtrap: preload the fonts of the pre-rendered formulas */"
-        f'if (location.protocol !== "file:") for (const href of {json.dumps(urls)}) {{'
-        f'const l = document.createElement("link"); l.rel = "preload"; l.as = "font"; l.type = "font/woff";'
-        f' l.crossOrigin = "anonymous"; l.href = href; document.head.appendChild(l); }}</script>\n'
-    )
-    return f'{preload}<style id="{STYLE_ID}">\n{css}</style>\n'
+    return f'<style id="{STYLE_ID}">\n{css.replace(FONT_URL_PLACEHOLDER, fonts_url)}</style>\n'
 
 
 def ensure_packages(npm: str) -> None:
@@ -284,8 +264,7 @@ def prerender(app, exception) -> None:
             logger.warning(f"{path.relative_to(outdir)}: TeX error in ${chosen[index].tex}$: {message}",
                            type="prerender_math")
         url = Path(os.path.relpath(fonts, path.parent)).as_posix()
-        path.write_text(splice(page, chosen, out["html"], head_html(out["css"], out["html"], url)),
-                        encoding="utf-8")
+        path.write_text(splice(page, chosen, out["html"], head_html(out["css"], url)), encoding="utf-8")
         count += sum(h is not None for h in out["html"])
     logger.info(f"[prerender_math] {count} formulas on the first screens of {len(files)} pages "
                 f"typeset with MathJax {result['version']} in Node; {deferred} left to the browser, "
