@@ -389,7 +389,7 @@ UNTYPESET_ON_SCREEN = """() => [...document.querySelectorAll('.math')].filter(e 
 }).map(e => e.textContent.slice(0, 60))"""
 
 
-def _prerendering_expected(html_dir: Path) -> None:
+def _prerendering_expected() -> None:
     """Skip when the build could not pre-render (no Node), as ``prerender_math: auto`` allows."""
     if shutil.which("node") is None or shutil.which("npm") is None:
         pytest.skip("node/npm not on PATH: the book was built without pre-rendered formulas")
@@ -402,7 +402,7 @@ def test_first_screens_are_typeset_without_any_script(browser, server, html_dir,
     a large desktop's and a phone's viewport, no formula on screen holds raw TeX. Control: the
     same check finds raw TeX on the screen where the page was scrolled past the pre-rendered part.
     """
-    _prerendering_expected(html_dir)
+    _prerendering_expected()
     context = browser.new_context(viewport={"width": viewport[0], "height": viewport[1]}, java_script_enabled=False)
     try:
         page = context.new_page()
@@ -486,7 +486,7 @@ def test_prerendered_math_is_what_the_browser_would_typeset(browser, server, htm
        of the size the browser's MathJax gives a formula in the same place (its measured
        ``scale`` times the font size there).
     """
-    _prerendering_expected(html_dir)
+    _prerendering_expected()
     sys.path.insert(0, str(ROOT / "book" / "_ext"))
     import prerender_math as pm
 
